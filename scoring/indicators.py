@@ -1,0 +1,273 @@
+"""Formula criteria: points computed from the figures an applicant reports (DESIGN §8 rule 4).
+
+Each term's x is numerator / denominator (or the numerator alone). A zero denominator makes the term not
+applicable and its weight is shared among the others; with no applicable term the criterion gets 0 points
+and the flag ``not_applicable:<criterion>``. A missing figure counts 0 and flags
+``missing_indicator:<indicator>``. Points = max × Σ w·curve(x) / Σ w over applicable terms, rounded half-up.
+
+:func:`formula_scores` works on one application with exact fractions (the applicant portal calls it live).
+:func:`formula_units` does the same for many applications at once in floating point and recomputes
+exactly every value that lies within rounding distance of a half, so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from .numbers import round_half_up, to_decimal
+from .rubric import Criterion, Rubric
+
+__all__ = ["FormulaScore", "TermScore", "check_figure", "formula_scores", "formula_units"]
+
+
+@dataclass(frozen=True)
+class TermScore:
+    """One term of a formula criterion for one application.
+
+    Attributes
+    ----------
+    numerator, denominator : str, str or None
+        Indicator keys.
+    x : Fraction or None
+        numerator / denominator (exact); None when the term is not applicable.
+    share : Fraction or None
+        curve(x), the share of the criterion's maximum this term earns; None when not applicable.
+    applicable : bool
+        False when the denominator is zero (or missing, which counts as zero).
+    """
+
+    numerator: str
+    denominator: str | None
+    weight: Decimal
+    x: Fraction | None
+    share: Fraction | None
+    applicable: bool
+
+    @property
+    def ratio(self) -> float | None:
+        """x as a float, for display (e.g. coverage 0.061 → 6.1%)."""
+        return None if self.x is None else float(self.x)
+
+
+@dataclass(frozen=True)
+class FormulaScore:
+    """Points of one formula criterion for one application.
+
+    Attributes
+    ----------
+    key : str
+        The criterion key.
+    points : Decimal
+        Rounded half-up to the rubric's decimals.
+    exact : Fraction
+        The unrounded value.
+    terms : tuple of TermScore
+    flags : tuple of str
+        ``missing_indicator:<indicator>`` and ``not_applicable:<criterion>`` as they arise.
+    """
+
+    key: str
+    points: Decimal
+    exact: Fraction
+    terms: tuple[TermScore, ...]
+    flags: tuple[str, ...]
+
+
+def check_figure(rubric: Rubric, key: str, value: object) -> Decimal | None:
+    """Validate one reported figure against its indicator; return it as Decimal (None when missing).
+
+    Raises
+    ------
+    ValueError
+        Unknown indicator, not a number, negative, or not a whole number for a ``count`` indicator.
+    """
+    try:
+        indicator = rubric.indicator(key)
+    except KeyError:
+        raise ValueError(f"unknown indicator {key!r}; the rubric defines: {_keys(rubric)}") from None
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN means missing
+        return None
+    number = to_decimal(value, what=f"indicator {key!r}")
+    if number < 0:
+        raise ValueError(f"indicator {key!r} must be >= 0, got {value!r}")
+    if indicator.kind == "count" and number != number.to_integral_value():
+        raise ValueError(f"indicator {key!r} is a count and must be a whole number, got {value!r}")
+    return number
+
+
+def _keys(rubric: Rubric) -> str:
+    return ", ".join(i.key for i in rubric.indicators)
+
+
+def curve_share(curve: tuple[tuple[Decimal, Decimal], ...], x: Fraction) -> Fraction:
+    """Piecewise-linear curve at x, clamped at both ends, computed exactly."""
+    pts = [(Fraction(a), Fraction(b)) for a, b in curve]
+    if x <= pts[0][0]:
+        return pts[0][1]
+    if x >= pts[-1][0]:
+        return pts[-1][1]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+        if x0 <= x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    raise AssertionError("unreachable: curve x values increase strictly")
+
+
+def _criterion_score(
+    criterion: Criterion, figures: Mapping[str, Decimal | None], decimals: int
+) -> FormulaScore:
+    flags: list[str] = []
+    terms: list[TermScore] = []
+    weighted = Fraction(0)
+    weight_sum = Fraction(0)
+    for term in criterion.terms:
+        values = []
+        for ref in (term.numerator, term.denominator):
+            if ref is None:
+                values.append(None)
+                continue
+            v = figures.get(ref)
+            if v is None:
+                flag = f"missing_indicator:{ref}"
+                if flag not in flags:
+                    flags.append(flag)
+                v = Decimal(0)
+            values.append(Fraction(v))
+        num, den = values
+        if den is not None and den == 0:
+            terms.append(TermScore(term.numerator, term.denominator, term.weight, None, None, False))
+            continue
+        x = num if den is None else num / den
+        share = curve_share(term.curve, x)
+        w = Fraction(term.weight)
+        weighted += w * share
+        weight_sum += w
+        terms.append(TermScore(term.numerator, term.denominator, term.weight, x, share, True))
+    if weight_sum == 0:
+        exact = Fraction(0)
+        flags.append(f"not_applicable:{criterion.key}")
+    else:
+        exact = Fraction(criterion.max) * weighted / weight_sum
+    return FormulaScore(criterion.key, round_half_up(exact, decimals), exact, tuple(terms), tuple(flags))
+
+
+def formula_scores(
+    rubric: Rubric, figures: Mapping[str, Decimal | float | int | None]
+) -> dict[str, FormulaScore]:
+    """Points of every formula criterion for one application.
+
+    Parameters
+    ----------
+    rubric : Rubric
+    figures : mapping of indicator key to number or None
+        The application's reported figures. A key that is absent or None is missing (counts 0 and is
+        flagged). Floats are taken by their shortest repr.
+
+    Returns
+    -------
+    dict of str to FormulaScore
+        Keyed by criterion, in rubric order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown indicator key, a negative or non-numeric figure, or a fractional count.
+
+    Examples
+    --------
+    >>> from scoring.rubric import parse_rubric, EXAMPLE_RUBRIC
+    >>> r = parse_rubric(EXAMPLE_RUBRIC)
+    >>> s = formula_scores(r, {"enterprises": 1000, "associations": 61})
+    >>> s["coverage"].points, s["coverage"].terms[0].ratio
+    (Decimal('24.00'), 0.061)
+    """
+    if not isinstance(rubric, Rubric):
+        raise TypeError("rubric must be a Rubric (see scoring.rubric.load_rubric)")
+    if not isinstance(figures, Mapping):
+        raise TypeError("figures must be a mapping of indicator key to number")
+    clean = {key: check_figure(rubric, key, value) for key, value in figures.items()}
+    return {c.key: _criterion_score(c, clean, rubric.decimals) for c in rubric.formula_criteria}
+
+
+def formula_units(
+    rubric: Rubric, values: np.ndarray, exact_rows: list[dict[str, Decimal | None]] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised rule 4 for many applications.
+
+    Parameters
+    ----------
+    rubric : Rubric
+    values : ndarray of float, shape (n_applications, n_indicators)
+        Figures in rubric indicator order; NaN where missing.
+    exact_rows : list of dict, optional
+        The exact figures per application, used to recompute values that float arithmetic cannot round
+        with certainty. Without it the float figures are converted by their shortest repr.
+
+    Returns
+    -------
+    units : ndarray of int64, shape (n_applications, n_formula_criteria)
+        Rounded points in units of ``10**-decimals``.
+    missing : ndarray of bool, shape (n_applications, n_indicators)
+        Missing figures that some formula term uses.
+    not_applicable : ndarray of bool, shape (n_applications, n_formula_criteria)
+    """
+    criteria = rubric.formula_criteria
+    n = values.shape[0]
+    index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
+    decimals = rubric.decimals
+    scale = 10.0**decimals
+    units = np.zeros((n, len(criteria)), dtype=np.int64)
+    not_applicable = np.zeros((n, len(criteria)), dtype=bool)
+    isnan = np.isnan(values)
+    used = np.zeros(values.shape[1], dtype=bool)
+    filled = np.where(isnan, 0.0, values)
+    for k, criterion in enumerate(criteria):
+        weighted = np.zeros(n)
+        weight_sum = np.zeros(n)
+        for term in criterion.terms:
+            num = filled[:, index[term.numerator]]
+            used[index[term.numerator]] = True
+            if term.denominator is None:
+                applicable = np.ones(n, dtype=bool)
+                x = num
+            else:
+                used[index[term.denominator]] = True
+                den = filled[:, index[term.denominator]]
+                applicable = den != 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = np.where(applicable, num / np.where(applicable, den, 1.0), 0.0)
+            xs = np.array([float(p[0]) for p in term.curve])
+            ys = np.array([float(p[1]) for p in term.curve])
+            share = np.interp(x, xs, ys)
+            w = float(term.weight)
+            weighted += np.where(applicable, w * share, 0.0)
+            weight_sum += np.where(applicable, w, 0.0)
+        none = weight_sum == 0
+        not_applicable[:, k] = none
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(
+                none, 0.0, float(criterion.max) * scale * weighted / np.where(none, 1.0, weight_sum)
+            )
+        frac = scaled - np.floor(scaled)
+        # float error here is ~1e-13 relative; anything this close to a half is recomputed exactly
+        doubtful = np.abs(frac - 0.5) < 1e-6 + 1e-11 * np.abs(scaled)
+        units[:, k] = np.floor(scaled + 0.5).astype(np.int64)
+        for row in np.flatnonzero(doubtful):
+            figures = exact_rows[row] if exact_rows is not None else _row_figures(rubric, values[row])
+            exact = _criterion_score(criterion, figures, decimals).points
+            units[row, k] = int(exact.scaleb(decimals))
+    missing = isnan & used[np.newaxis, :]
+    return units, missing, not_applicable
+
+
+def _row_figures(rubric: Rubric, row: np.ndarray) -> dict[str, Decimal | None]:
+    return {
+        ind.key: (None if np.isnan(v) else Decimal(repr(float(v))))
+        for ind, v in zip(rubric.indicators, row, strict=True)
+    }
