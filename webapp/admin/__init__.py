@@ -1,0 +1,1 @@
+"""System administration: accounts (create, disable, reset, unlock)."""

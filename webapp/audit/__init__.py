@@ -1,0 +1,1 @@
+"""Audit log (§7): every state change, append-only, hash-chained."""

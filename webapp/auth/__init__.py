@@ -1,0 +1,1 @@
+"""Accounts, roles, login, passwords and permission predicates (§7)."""

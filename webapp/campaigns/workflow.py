@@ -1,0 +1,93 @@
+"""The phase workflow as data (§2): the order, who may move a program, and a guard per move.
+
+Later areas register their own guards (``@guard(Phase.review, Phase.panel)``) instead of this module
+importing them, so dependencies keep pointing one way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+from webapp.auth.permissions import ALLOW, Decision, deny
+from webapp.campaigns.models import PHASE_ORDER, Phase, Program
+from webapp.core.timeutil import format_beijing
+
+Guard = Callable[[Program, datetime], Decision]
+
+# Moves that happen by themselves when their date arrives (no cron job: applied when a program is loaded).
+AUTOMATIC = {Phase.open: Phase.formal_check}
+
+_GUARDS: dict[tuple[Phase, Phase], list[Guard]] = defaultdict(list)
+
+
+def next_phase(phase: Phase) -> Phase | None:
+    i = PHASE_ORDER.index(Phase(phase))
+    return PHASE_ORDER[i + 1] if i + 1 < len(PHASE_ORDER) else None
+
+
+def guard(source: Phase, target: Phase) -> Callable[[Guard], Guard]:
+    """Register a guard for the move ``source → target``; every guard of a move must allow it."""
+
+    def decorator(func: Guard) -> Guard:
+        _GUARDS[(source, target)].append(func)
+        return func
+
+    return decorator
+
+
+def check_move(program: Program, target: Phase, at: datetime) -> Decision:
+    """Whether ``program`` may move to ``target`` now: forward by one step, and every guard allows it."""
+    current = Phase(program.phase)
+    if next_phase(current) != target:
+        if target.index <= current.index:
+            return deny(f"阶段只能向前推进：当前为“{current.label}”，不能回到“{target.label}”。")
+        return deny(f"不能跳过阶段：“{current.label}”之后应为“{next_phase(current).label}”。")
+    for check in _GUARDS[(current, target)]:
+        decision = check(program, at)
+        if not decision.allowed:
+            return decision
+    return ALLOW
+
+
+@guard(Phase.setup, Phase.open)
+def _deadline_in_future(program: Program, at: datetime) -> Decision:
+    if program.submission_deadline <= at:
+        return deny(
+            f"申报截止时间（{format_beijing(program.submission_deadline)} 北京时间）已过，"
+            "请先修改截止时间再开放申报。"
+        )
+    return ALLOW
+
+
+@guard(Phase.setup, Phase.open)
+def _rubric_valid(program: Program, at: datetime) -> Decision:
+    from webapp.campaigns.rubrics import rubric_of  # local: avoids loading the engine at import time
+
+    try:
+        rubric_of(program)
+    except ValueError as exc:
+        return deny(f"评分细则无效：{exc}")
+    return ALLOW
+
+
+@guard(Phase.open, Phase.formal_check)
+def _deadline_passed(program: Program, at: datetime) -> Decision:
+    if at < program.submission_deadline:
+        return deny(
+            f"申报截止时间为 {format_beijing(program.submission_deadline)}（北京时间），"
+            "截止前不能结束申报；到期后系统自动进入形式审查。"
+        )
+    return ALLOW
+
+
+@guard(Phase.publicity, Phase.final)
+def _publicity_over(program: Program, at: datetime) -> Decision:
+    from webapp.core.timeutil import beijing
+
+    if program.publicity_end is None:
+        return deny("尚未设定公示期。")
+    if beijing(at).date() <= program.publicity_end:
+        return deny(f"公示期至 {program.publicity_end:%Y-%m-%d} 结束，期满后方可定案。")
+    return ALLOW

@@ -1,0 +1,1 @@
+"""Shared building blocks: database, time, workflow helpers used by every area."""

@@ -1,0 +1,1 @@
+"""Request lifecycle and templating shared by every blueprint."""
