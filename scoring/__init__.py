@@ -1,0 +1,1 @@
+"""Scoring engine: rubric, aggregation, ranking, reliability and allocation, in numpy only."""
