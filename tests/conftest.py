@@ -245,3 +245,36 @@ def post_form(client):
                            follow_redirects=follow)
 
     return do
+
+
+@pytest.fixture
+def make_program(app, session):
+    """Create a campaign year with one program: ``make_program(kind, phase=Phase.open, deadline=...)``.
+
+    The phase is set directly (fixture set-up, not a workflow move); tests of the workflow move it
+    through ``advance_phase`` themselves.
+    """
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from webapp.campaigns.models import Campaign, Phase, ProgramKind
+    from webapp.campaigns.operations import add_program, create_campaign
+
+    years = iter(range(2030, 2100))
+
+    def make(kind=ProgramKind.post_subsidy, *, phase=Phase.setup, deadline=None, budget=Decimal("1500000"),
+             year=None, campaign: Campaign | None = None):
+        rubric = {"post_subsidy": "cast-2014-post-subsidy.toml", "pilot": "cast-2014-pilot.toml"}[kind.value]
+        with app.test_request_context():
+            if campaign is None:
+                campaign = create_campaign(year=year or next(years), title="测试年度活动")
+            program = add_program(
+                campaign, kind=kind, rubric_file=rubric,
+                submission_deadline=deadline or datetime(2099, 10, 31, 15, 59, 59, tzinfo=UTC),
+                budget=budget,
+            )
+            program.phase = phase
+            session.commit()
+        return program
+
+    return make

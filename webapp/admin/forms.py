@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from webapp.auth.models import ROLE_LABELS
@@ -11,10 +11,10 @@ from webapp.auth.models import ROLE_LABELS
 class NewUserForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(min=3, max=60)])
     display_name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=80)])
-    role = SelectField(_l("角色"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("角色"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
     unit_id = SelectField(_l("所属申报单位（仅申报单位账户）"), coerce=int, choices=[], validate_choice=False)
     applicant_role = SelectField(
-        _l("申报岗位"), choices=[("", "—"), ("clerk", _l("填报员")), ("leader", _l("负责人"))], validators=[Optional()]
+        _l("申报岗位"), choices=[SelectChoice("", "—"), SelectChoice("clerk", _l("填报员")), SelectChoice("leader", _l("负责人"))], validators=[Optional()]
     )
     home_region_id = SelectField(_l("所在地区（仅评审专家，用于回避）"), coerce=int, choices=[], validate_choice=False)
     affiliation = StringField(_l("工作单位"), validators=[Optional(), Length(max=120)])

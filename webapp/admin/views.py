@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from webapp.admin.forms import ConfirmForm, NewUserForm
 from webapp.auth.models import ApplicantRole, Role, User
@@ -43,7 +44,7 @@ def new_user():
     form = NewUserForm()
     units = db.session.scalars(select(Unit)).all()
     units.sort(key=lambda u: u.sort_key)
-    choices = [(0, "—")] + [(u.id, f"{u.code} {u.name}") for u in units]
+    choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, f"{u.code} {u.name}") for u in units]
     form.unit_id.choices = choices
     form.home_region_id.choices = choices
     problems: list[str] = []

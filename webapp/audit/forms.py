@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 
@@ -17,6 +17,7 @@ class AuditFilterForm(FlaskForm):
     object = StringField(_l("对象（类型:编号）"), validators=[Optional(), Length(max=120)])
     result = SelectField(
         _l("结果"),
-        choices=[("", _l("全部")), ("ok", _l("成功")), ("denied", _l("拒绝")), ("failed", _l("失败"))],
+        choices=[SelectChoice("", _l("全部")), SelectChoice("ok", _l("成功")), SelectChoice("denied", _l("拒绝")),
+                 SelectChoice("failed", _l("失败"))],
         validators=[Optional()],
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
 from webapp.audit.models import GENESIS_HASH, AuditEvent, AuditResult
 from webapp.core.db import db
@@ -98,13 +98,16 @@ def verify_chain() -> ChainReport:
     count = 0
     head = None
     rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500))
-    for (event,) in rows:
-        count += 1
-        if prev is not None and event.prev_hash != prev:
-            return ChainReport(False, count, head, event.id, "链接断开：上一条记录被删除或修改")
-        if event.compute_hash() != event.hash:
-            return ChainReport(False, count, head, event.id, "内容与哈希不符：该记录被修改")
-        prev = head = event.hash
+    try:
+        for (event,) in rows:
+            count += 1
+            if prev is not None and event.prev_hash != prev:
+                return ChainReport(False, count, head, event.id, "链接断开：上一条记录被删除或修改")
+            if event.compute_hash() != event.hash:
+                return ChainReport(False, count, head, event.id, "内容与哈希不符：该记录被修改")
+            prev = head = event.hash
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL must not outlive an early return
     return ChainReport(True, count, head)
 
 
@@ -113,11 +116,17 @@ def chain_head() -> str | None:
 
 
 def prune_before(cutoff: datetime, *, retention_days: int) -> int:
-    """Delete events older than ``cutoff``; refuses any cutoff inside the retention period."""
+    """Delete the oldest events, up to ``cutoff``; refuses any cutoff inside the retention period."""
     limit = now() - timedelta(days=retention_days)
     if cutoff > limit:
         raise ValueError(f"审计日志至少保留 {retention_days} 天：截止时间不得晚于 {limit:%Y-%m-%d}")
-    result = db.session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
+    # Only a prefix of the chain may go, so what remains is still one unbroken chain: stop at the first
+    # row that is young enough to keep, even if an older-looking row follows it.
+    boundary = db.session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.at >= cutoff))
+    query = delete(AuditEvent).where(AuditEvent.at < cutoff)
+    if boundary is not None:
+        query = query.where(AuditEvent.id < boundary)
+    result = db.session.execute(query)
     log_event("audit.prune", detail={"before": cutoff.isoformat(), "deleted": result.rowcount})
     return result.rowcount
 

@@ -6,8 +6,16 @@ from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms import TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -19,7 +27,6 @@ class CampaignForm(FlaskForm):
 
 
 class ProgramForm(FlaskForm):
-    kind = SelectField(_l("项目类型"), choices=[("post_subsidy", _l("后补助")), ("pilot", _l("试点示范"))])
     rubric_file = SelectField(_l("评分细则"), validators=[DataRequired(_l("请选择评分细则。"))], choices=[])
     deadline_date = DateField(_l("申报截止日期（北京时间）"), validators=[DataRequired(_l("请填写截止日期。"))])
     deadline_time = TimeField(_l("截止时刻"), default=time(23, 59, 59), format=["%H:%M:%S", "%H:%M"], render_kw={"step": 1},

@@ -5,13 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import Role
 from webapp.auth.permissions import roles_required
 from webapp.campaigns.forms import AdvanceForm, CampaignForm, ProgramForm
 from webapp.campaigns.models import Phase, Program, ProgramKind
-from webapp.campaigns.operations import CampaignError, add_program, advance_phase, create_campaign, update_program
+from webapp.campaigns.operations import (
+    CampaignError,
+    add_program,
+    advance_phase,
+    create_campaign,
+    update_program,
+)
 from webapp.campaigns.queries import all_campaigns, get_campaign_or_404, get_program_or_404
 from webapp.campaigns.rubrics import available_rubrics, rubric_of
 from webapp.campaigns.workflow import check_move, next_phase
@@ -23,8 +30,8 @@ bp = Blueprint("campaigns", __name__)
 READERS = (Role.office, Role.finance, Role.auditor)
 
 
-def _rubric_choices(kind: str | None = None) -> list[tuple[str, str]]:
-    return [(r.name, f"{r.title}（{r.name}）") for r in available_rubrics(kind)]
+def _rubric_choices(kind: str | None = None) -> list[SelectChoice]:
+    return [SelectChoice(r.name, f"{r.title}（{r.name}）") for r in available_rubrics(kind)]
 
 
 @bp.route("/campaigns")
@@ -107,8 +114,7 @@ def show(campaign_id: int):
 @roles_required(Role.office)
 def edit_program(program_id: int):
     program = get_program_or_404(program_id)
-    form = ProgramForm(obj=None)
-    form.kind.data = program.kind
+    form = ProgramForm()
     form.rubric_file.choices = _rubric_choices(program.kind)
     problems: list[str] = []
     if request.method == "GET":
