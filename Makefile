@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy -q -d webapp/translations 2>/dev/null || $(VENV)/bin/pybabel compile -q -d webapp/translations
+	$(VENV)/bin/pybabel -q compile -d webapp/translations
 
 demo: install
 	mkdir -p instance

@@ -13,6 +13,11 @@ from webapp.core.db import UTCDateTime, db, enum_column
 from webapp.units.models import Unit
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here; it is translated where shown."""
+    return message
+
+
 class Role(enum.StrEnum):
     applicant = "applicant"
     expert = "expert"
@@ -27,12 +32,12 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.applicant: "申报单位",
-    Role.expert: "评审专家",
-    Role.office: "业务处室",
-    Role.finance: "计划财务部",
-    Role.auditor: "审计管理员",
-    Role.sysadmin: "系统管理员",
+    Role.applicant: N_("申报单位"),
+    Role.expert: N_("评审专家"),
+    Role.office: N_("业务处室"),
+    Role.finance: N_("计划财务部"),
+    Role.auditor: N_("审计管理员"),
+    Role.sysadmin: N_("系统管理员"),
 }
 
 
@@ -42,7 +47,7 @@ class ApplicantRole(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"clerk": "填报员", "leader": "负责人"}[self.value]
+        return {"clerk": N_("填报员"), "leader": N_("负责人")}[self.value]
 
 
 class User(UserMixin, db.Model):

@@ -12,13 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.db import UTCDateTime, db, enum_column
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here; it is translated where shown."""
+    return message
+
+
 class ProgramKind(enum.StrEnum):
     pilot = "pilot"
     post_subsidy = "post_subsidy"
 
     @property
     def label(self) -> str:
-        return {"pilot": "试点示范", "post_subsidy": "后补助"}[self.value]
+        return {"pilot": N_("试点示范"), "post_subsidy": N_("后补助")}[self.value]
 
 
 class Phase(enum.StrEnum):
@@ -42,14 +47,14 @@ class Phase(enum.StrEnum):
 
 PHASE_ORDER = list(Phase)
 PHASE_LABELS = {
-    Phase.setup: "筹备",
-    Phase.open: "申报中",
-    Phase.formal_check: "形式审查",
-    Phase.review: "专家评审",
-    Phase.panel: "结果会商",
-    Phase.publicity: "公示",
-    Phase.final: "定案",
-    Phase.paid: "已拨付",
+    Phase.setup: N_("筹备"),
+    Phase.open: N_("申报中"),
+    Phase.formal_check: N_("形式审查"),
+    Phase.review: N_("专家评审"),
+    Phase.panel: N_("结果会商"),
+    Phase.publicity: N_("公示"),
+    Phase.final: N_("定案"),
+    Phase.paid: N_("已拨付"),
 }
 
 

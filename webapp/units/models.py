@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.db import db, enum_column
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here; it is translated where shown."""
+    return message
+
+
 class UnitCategory(enum.StrEnum):
     province = "province"  # 省级科协 (provinces, autonomous regions, municipalities)
     corps = "corps"  # 新疆生产建设兵团科协
@@ -17,7 +22,7 @@ class UnitCategory(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"province": "省级", "corps": "兵团", "city": "副省级城市"}[self.value]
+        return {"province": N_("省级"), "corps": N_("兵团"), "city": N_("副省级城市")}[self.value]
 
     @property
     def order(self) -> int:

@@ -22,6 +22,11 @@ CSP = (
 )
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; errors/error.html translates title and message when it renders."""
+    return message
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -82,25 +87,25 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_template("errors/error.html", code=400, title="页面已过期",
-                               message="表单已过期或来源不明（CSRF 校验失败）。请返回、刷新页面后重新提交。"), 400
+        return render_template("errors/error.html", code=400, title=N_("页面已过期"),
+                               message=N_("表单已过期或来源不明（CSRF 校验失败）。请返回、刷新页面后重新提交。")), 400
 
     @app.errorhandler(403)
     def forbidden(exc):
-        reason = g.get("denied_reason") or "您没有访问此页面的权限。"
-        return render_template("errors/error.html", code=403, title="无权访问", message=reason), 403
+        reason = g.get("denied_reason") or N_("您没有访问此页面的权限。")
+        return render_template("errors/error.html", code=403, title=N_("无权访问"), message=reason), 403
 
     @app.errorhandler(404)
     def not_found(exc):
-        return render_template("errors/error.html", code=404, title="页面不存在",
-                               message="您要找的页面不存在，或您无权查看。"), 404
+        return render_template("errors/error.html", code=404, title=N_("页面不存在"),
+                               message=N_("您要找的页面不存在，或您无权查看。")), 404
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
-        return render_template("errors/error.html", code=405, title="不支持的操作",
-                               message="此页面不支持该请求方式。"), 405
+        return render_template("errors/error.html", code=405, title=N_("不支持的操作"),
+                               message=N_("此页面不支持该请求方式。")), 405
 
     @app.errorhandler(413)
     def too_large(exc):
-        return render_template("errors/error.html", code=413, title="文件过大",
-                               message="上传的内容超过大小限制，请压缩或拆分后重试。"), 413
+        return render_template("errors/error.html", code=413, title=N_("文件过大"),
+                               message=N_("上传的内容超过大小限制，请压缩或拆分后重试。")), 413
