@@ -7,8 +7,9 @@ float ever decides a rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 
@@ -51,8 +52,6 @@ class ExpertAggregate:
 
     Attributes
     ----------
-    order : ndarray of int
-        Review rows sorted by (application, t, expert).
     totals : ndarray of int64
         Reviewer total t per review row, in score units.
     n_reviews : ndarray of int
@@ -69,7 +68,6 @@ class ExpertAggregate:
         Offset of each application's first row in ``order``.
     """
 
-    order: np.ndarray
     totals: np.ndarray
     n_reviews: np.ndarray
     retained: np.ndarray
@@ -77,6 +75,14 @@ class ExpertAggregate:
     criterion_units: np.ndarray
     high_disagreement: np.ndarray
     starts: np.ndarray
+    app: np.ndarray = field(repr=False)
+    expert: np.ndarray = field(repr=False)
+    n_experts: int = 1
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """Review rows sorted by (application, t, expert)."""
+        return sort_reviews(self.app, self.totals, self.expert, self.n_experts)
 
 
 def sort_reviews(app: np.ndarray, totals: np.ndarray, expert: np.ndarray, n_experts: int) -> np.ndarray:
@@ -86,17 +92,29 @@ def sort_reviews(app: np.ndarray, totals: np.ndarray, expert: np.ndarray, n_expe
         return np.zeros(0, dtype=np.int64)
     t_range = int(totals.max()) + 1
     a_range = int(app.max()) + 1
-    bits = _bits(a_range) + _bits(t_range) + _bits(max(n_experts, 1)) + _bits(n)
-    if bits <= 62:
+    e_range = max(n_experts, 1)
+    index_bits = _bits(n)
+    if _bits(a_range) + _bits(t_range) + _bits(e_range) + index_bits <= 62:
         # one packed int64 sort (SIMD) instead of a three-key lexsort; the row number rides in the low bits
-        key = (app.astype(np.int64) * t_range + totals) * max(n_experts, 1) + expert
-        packed = np.sort((key << _bits(n)) | np.arange(n, dtype=np.int64))
-        return packed & ((1 << _bits(n)) - 1)
+        key = (app * t_range + totals) * e_range + expert
+        key <<= index_bits
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()
+        return key & ((1 << index_bits) - 1)
     return np.lexsort((expert, totals, app))
 
 
 def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
+
+
+def _column_sums(app: np.ndarray, units: np.ndarray, weight: np.ndarray, n_applications: int) -> np.ndarray:
+    """Per application, the sum of ``units`` over rows where ``weight`` (exact: every sum < 2**53)."""
+    sums = np.empty((n_applications, units.shape[1]), dtype=np.int64)
+    for c in range(units.shape[1]):
+        column = np.where(weight, units[:, c], 0).astype(np.float64)
+        sums[:, c] = np.bincount(app, weights=column, minlength=n_applications)
+    return sums
 
 
 def aggregate_reviews(
@@ -115,9 +133,10 @@ def aggregate_reviews(
     app : ndarray of int, shape (n_reviews,)
         Application code of each review, in ``range(n_applications)``.
     expert : ndarray of int, shape (n_reviews,)
-        Expert code; codes must follow the order of the expert ids (the tie order of rule 2).
+        Expert code; codes must follow the order of the expert ids (the tie order of rule 2), and an
+        expert reviews an application at most once.
     units : ndarray of int64, shape (n_reviews, n_expert_criteria)
-        Scores in units of ``10**-score_places(rubric)``.
+        Scores in units of ``10**-score_places(rubric)`` (a column-major array is fastest).
     n_applications, n_experts : int
 
     Returns
@@ -126,58 +145,62 @@ def aggregate_reviews(
     """
     agg = rubric.aggregation
     places = score_places(rubric)
+    n = np.asarray(app).shape[0]
     app = np.asarray(app, dtype=np.int64)
     expert = np.asarray(expert, dtype=np.int64)
-    units = np.asarray(units, dtype=np.int64).reshape(app.shape[0], len(rubric.expert_criteria))
-    totals = units.sum(axis=1)
-    order = sort_reviews(app, totals, expert, n_experts)
+    units = np.asarray(units, dtype=np.int64).reshape(n, len(rubric.expert_criteria))
+    totals = np.zeros(n, dtype=np.int64)
+    for c in range(units.shape[1]):
+        totals += units[:, c]
     counts = np.bincount(app, minlength=n_applications)
     starts = np.cumsum(counts) - counts
-    app_sorted = app[order]
-    n_of = counts[app_sorted]
-    pos = np.arange(app.shape[0]) - starts[app_sorted]
     ranked = counts >= agg.min_experts
+    e_range = max(n_experts, 1)
+    # (t, expert) as one integer: the first and last review of rule 2's order are its min and max
+    key = totals * e_range + expert
+    big = np.iinfo(np.int64).max
+    kmin = np.full(n_applications, big, dtype=np.int64)
+    kmax = np.full(n_applications, -1, dtype=np.int64)
+    np.minimum.at(kmin, app, key)
+    np.maximum.at(kmax, app, key)
+    has = counts > 0
+    spread = np.where(has, kmax // e_range - np.where(has, kmin, 0) // e_range, 0)
 
     if agg.method == "trimmed_mean":
-        trim = n_of >= agg.trim_min_experts
-        keep = ~trim | ((pos >= 1) & (pos <= n_of - 2))
-        kept_count = np.where(counts >= agg.trim_min_experts, counts - 2, counts)
+        trim = counts >= agg.trim_min_experts
+        dropped = trim[app] & ((key == kmin[app]) | (key == kmax[app]))
+        keep = ranked[app] & ~dropped
+        kept_count = np.where(trim, counts - 2, counts)
     elif agg.method == "median":
-        keep = (pos == (n_of - 1) // 2) | (pos == n_of // 2)
+        order = sort_reviews(app, totals, expert, e_range)
+        app_sorted = app[order]
+        n_of = counts[app_sorted]
+        pos = np.arange(n) - starts[app_sorted]
+        middle = (pos == (n_of - 1) // 2) | (pos == n_of // 2)
+        keep = np.zeros(n, dtype=bool)
+        keep[order] = middle
+        keep &= ranked[app]
         kept_count = np.where(counts % 2 == 1, 1, 2)
     else:
-        keep = np.ones(app.shape[0], dtype=bool)
+        keep = ranked[app]
         kept_count = counts
-    keep &= ranked[app_sorted]
     kept_count = np.where(ranked, kept_count, 0)
-
-    retained = np.zeros(app.shape[0], dtype=bool)
-    retained[order] = keep
-    n_crit = units.shape[1]
-    sums = np.zeros((n_applications, n_crit), dtype=np.int64)
-    nonempty = np.flatnonzero(counts)
-    if nonempty.size:
-        kept_units = units[order] * keep[:, np.newaxis]
-        sums[nonempty] = np.add.reduceat(kept_units, starts[nonempty], axis=0)
+    sums = _column_sums(app, units, keep, n_applications)
     criterion_units = round_mean_units(sums, kept_count[:, np.newaxis], places, agg.decimals)
-
-    t_sorted = totals[order]
-    spread = np.zeros(n_applications, dtype=np.int64)
-    if nonempty.size:
-        last = starts[nonempty] + counts[nonempty] - 1
-        spread[nonempty] = t_sorted[last] - t_sorted[starts[nonempty]]
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
 
     return ExpertAggregate(
-        order=order,
         totals=totals,
         n_reviews=counts,
-        retained=retained,
+        retained=keep,
         ranked=ranked,
         criterion_units=criterion_units,
         high_disagreement=high,
         starts=starts,
+        app=app,
+        expert=expert,
+        n_experts=e_range,
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .aggregate import ExpertAggregate, round_mean_units
-from .rank import RankKeys, competition_ranks
+from .rank import RankKeys, competition_ranks, last_column_positions
 
 __all__ = ["BootstrapResult", "bootstrap_ranks", "CHUNK"]
 
@@ -145,6 +145,8 @@ def bootstrap_ranks(
     sub_range = int(sub.max()) + 1
     sub_key = (sub_range - 1 - sub).astype(np.int64)
 
+    # the submission order is the same in every replicate: fold it into row positions once
+    positions = last_column_positions(RankKeys((sub_key,), (sub_range,)))
     n_chunks = -(-replicates // CHUNK)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     ranks_all = np.empty((replicates, a_r), dtype=np.int32)
@@ -195,7 +197,8 @@ def bootstrap_ranks(
             for kind, j in tie_break:
                 columns.append(expert_rounded[j][r] if kind == "expert" else tb_fixed[j])
             columns.append(sub_key)
-            ranks_all[first + r] = competition_ranks(RankKeys(tuple(columns), tuple(ranges)))[0]
+            keys = RankKeys(tuple(columns), tuple(ranges))
+            ranks_all[first + r] = competition_ranks(keys, positions)[0]
         if cutoff_rank is not None:
             ok = ranks_all[first : first + reps] <= cutoff_rank
             if min_score_units is not None:

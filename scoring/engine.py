@@ -488,27 +488,90 @@ def _score_units(crit: Any, score: object, places: int, problems: _Problems, i: 
     return int(value.scaleb(places))
 
 
-def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> RankResult:
+@dataclass(frozen=True)
+class ArrayRanking:
+    """Rules 1–6 (and 7 when asked) on arrays, for all applications at once.
+
+    Attributes
+    ----------
+    agg : ExpertAggregate
+        Rules 1–3 per application (reviews, retained rows, rounded expert criteria).
+    formula_units : ndarray of int64 (n_applications, n_formula_criteria)
+    missing : ndarray of bool (n_applications, n_indicators)
+    not_applicable : ndarray of bool (n_applications, n_formula_criteria)
+    total_units : ndarray of int64
+        Totals in units of ``10**-decimals`` (meaningful where ``agg.ranked``).
+    rank : ndarray of int64
+        Competition rank, 0 where not ranked.
+    order : ndarray of int64
+        Ranked application codes, best first (ties by code).
+    submission : ndarray of int64
+        Dense submission order used for rule 6.
+    cutoff_rank : int or None
+        Lowest rank funded by the rubric's allocation (computed when bootstrapping).
+    tied : tuple of int
+        Application codes of a tied group at the cutoff.
+    bootstrap : BootstrapResult or None
+    """
+
+    agg: Any
+    formula_units: np.ndarray
+    missing: np.ndarray
+    not_applicable: np.ndarray
+    total_units: np.ndarray
+    rank: np.ndarray
+    order: np.ndarray
+    submission: np.ndarray
+    cutoff_rank: int | None = None
+    tied: tuple[int, ...] = ()
+    bootstrap: Any = None
+
+
+def rank_arrays(
+    rubric: Rubric,
+    review_app: np.ndarray,
+    review_expert: np.ndarray,
+    units: np.ndarray,
+    figures: np.ndarray,
+    submission: np.ndarray,
+    *,
+    n_experts: int,
+    exact_figures: list[dict[str, Decimal | None]] | None = None,
+    allocation: bool = True,
+    bootstrap: int = 0,
+    seed: int | None = None,
+) -> ArrayRanking:
+    """Rules 1–7 on already validated arrays (the vectorised core of :func:`rank_applications`).
+
+    Parameters
+    ----------
+    rubric : Rubric
+    review_app, review_expert : ndarray of int, shape (n_reviews,)
+        Application code (``range(n_applications)``, in application id order) and expert code (in expert
+        id order) of each review.
+    units : ndarray of int64, shape (n_reviews, n_expert_criteria)
+        Scores in units of ``10**-score_places(rubric)``.
+    figures : ndarray of float, shape (n_applications, n_indicators)
+        Reported figures, NaN where missing.
+    submission : ndarray of int, shape (n_applications,)
+        Dense submission order (0 earliest, equal times equal; see :func:`scoring.rank.submission_order`).
+    n_experts : int
+    exact_figures : list of dict, optional
+        Exact figures per application for the rare values float arithmetic cannot round with certainty.
+    allocation : bool
+        Compute the funding cutoff (rule 8 on this ranking); needed for bootstrap's ``p_funded``.
+    bootstrap, seed : int
+        Rule 7.
+    """
     agg_rule = rubric.aggregation
     decimals = agg_rule.decimals
     places = score_places(rubric)
-    n_apps = len(c.app_ids)
-    expert_criteria = rubric.expert_criteria
-    formula_criteria = rubric.formula_criteria
-
-    agg = aggregate_reviews(rubric, c.review_app, c.review_expert, c.units, n_apps, max(len(c.expert_ids), 1))
-    values = np.full((n_apps, len(rubric.indicators)), np.nan)
-    for i, figs in enumerate(c.figures):
-        for j, ind in enumerate(rubric.indicators):
-            v = figs.get(ind.key)
-            if v is not None:
-                values[i, j] = float(v)
-    f_units, missing, not_applicable = formula_units(rubric, values, c.figures)
+    n_apps = figures.shape[0]
+    agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
+    f_units, missing, not_applicable = formula_units(rubric, figures, exact_figures)
     total_units = agg.criterion_units.sum(axis=1) + f_units.sum(axis=1)
 
     ranked_apps = np.flatnonzero(agg.ranked)
-    submitted = [c.info[a][2] for a in c.app_ids]
-    submission = submission_order(submitted)
     tie_break = _tie_break_columns(rubric)
     columns = [total_units[ranked_apps]]
     ranges = [int(total_units.max(initial=0)) + 1]
@@ -522,22 +585,25 @@ def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> Ra
     ranks_r, order_r = competition_ranks(RankKeys(tuple(columns), tuple(ranges)))
     rank = np.zeros(n_apps, dtype=np.int64)
     rank[ranked_apps] = ranks_r
+    order = ranked_apps[order_r]
 
-    point = allocate_ranked(
-        rubric.allocation,
-        [(c.app_ids[a], int(rank[a]), units_to_decimal(int(total_units[a]), decimals)) for a in ranked_apps],
-    )
-    tied = set(point.tied)
-    cutoff = point.cutoff_rank
-    min_score = rubric.allocation.min_score
+    cutoff = None
+    tied: tuple[int, ...] = ()
+    if allocation or bootstrap:
+        point = allocate_ranked(
+            rubric.allocation,
+            [(str(a), int(rank[a]), units_to_decimal(int(total_units[a]), decimals)) for a in order],
+        )
+        cutoff = point.cutoff_rank
+        tied = tuple(int(a) for a in point.tied)
 
     boot = None
-    if replicates > 0:
-        max_units = [int(cr.max.scaleb(places)) for cr in expert_criteria]
+    if bootstrap > 0:
+        min_score = rubric.allocation.min_score
         boot = bootstrap_ranks(
             agg=agg,
-            units=c.units,
-            max_units=max_units,
+            units=units,
+            max_units=[int(cr.max.scaleb(places)) for cr in rubric.expert_criteria],
             method=agg_rule.method,
             trim_min_experts=agg_rule.trim_min_experts,
             places=places,
@@ -548,9 +614,41 @@ def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> Ra
             submission=submission,
             cutoff_rank=cutoff,
             min_score_units=None if min_score is None else _ceil_units(min_score, decimals),
-            replicates=replicates,
+            replicates=bootstrap,
             seed=seed,
         )
+    return ArrayRanking(
+        agg, f_units, missing, not_applicable, total_units, rank, order, submission, cutoff, tied, boot
+    )
+
+
+def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> RankResult:
+    decimals = rubric.aggregation.decimals
+    places = score_places(rubric)
+    n_apps = len(c.app_ids)
+    formula_criteria = rubric.formula_criteria
+    values = np.full((n_apps, len(rubric.indicators)), np.nan)
+    for i, figs in enumerate(c.figures):
+        for j, ind in enumerate(rubric.indicators):
+            v = figs.get(ind.key)
+            if v is not None:
+                values[i, j] = float(v)
+    submission = submission_order([c.info[a][2] for a in c.app_ids])
+    ar = rank_arrays(
+        rubric,
+        c.review_app,
+        c.review_expert,
+        c.units,
+        values,
+        submission,
+        n_experts=len(c.expert_ids),
+        exact_figures=c.figures,
+        bootstrap=replicates,
+        seed=seed,
+    )
+    agg, f_units, missing, not_applicable = ar.agg, ar.formula_units, ar.missing, ar.not_applicable
+    total_units, rank, boot, cutoff = ar.total_units, ar.rank, ar.bootstrap, ar.cutoff_rank
+    tied = {c.app_ids[a] for a in ar.tied}
 
     retained_by_app: list[list[str]] = [[] for _ in range(n_apps)]
     for r in agg.order:
@@ -607,7 +705,7 @@ def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> Ra
             group=group,
             submitted_at=when,
         )
-    ordered = [results[int(ranked_apps[i])] for i in order_r]
+    ordered = [results[int(a)] for a in ar.order]
     ordered += [results[a] for a in range(n_apps) if not agg.ranked[a]]
 
     # reviewer totals in result order, for diagnostics and reliability

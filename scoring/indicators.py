@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -259,11 +260,77 @@ def formula_units(
         doubtful = np.abs(frac - 0.5) < 1e-6 + 1e-11 * np.abs(scaled)
         units[:, k] = np.floor(scaled + 0.5).astype(np.int64)
         for row in np.flatnonzero(doubtful):
-            figures = exact_rows[row] if exact_rows is not None else _row_figures(rubric, values[row])
-            exact = _criterion_score(criterion, figures, decimals).points
-            units[row, k] = int(exact.scaleb(decimals))
+            if exact_rows is not None:
+                figures = exact_rows[row]
+            else:
+                figures = _row_figures(rubric, values[row])
+            units[row, k] = exact_units(criterion, figures, decimals)
     missing = isnan & used[np.newaxis, :]
     return units, missing, not_applicable
+
+
+def _ratio(value: Decimal | float | int | None) -> tuple[int, int]:
+    if value is None:
+        return 0, 1
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return value.as_integer_ratio()
+
+
+@lru_cache(maxsize=256)
+def _exact_plan(criterion: Criterion) -> tuple:
+    """Integer ratios of a criterion's weights and curve points, for :func:`exact_units`."""
+    plan = []
+    for term in criterion.terms:
+        points = tuple(x.as_integer_ratio() + y.as_integer_ratio() for x, y in term.curve)
+        plan.append((term.numerator, term.denominator, term.weight.as_integer_ratio(), points))
+    return tuple(plan), criterion.max.as_integer_ratio()
+
+
+def exact_units(
+    criterion: Criterion, figures: Mapping[str, Decimal | float | int | None], decimals: int
+) -> int:
+    """Rule 4 then rule 5 for one application in integer arithmetic: points in units of 10**-decimals.
+
+    Same value as ``_criterion_score(...).points`` without building fractions (numerators and
+    denominators are carried separately and never reduced), for the values that floating point cannot
+    round with certainty.
+    """
+    plan, (max_n, max_d) = _exact_plan(criterion)
+    top_n, top_d = 0, 1  # sum of w * share
+    w_n, w_d = 0, 1  # sum of applicable weights
+    for numerator, denominator, (tw_n, tw_d), points in plan:
+        nn, nd = _ratio(figures.get(numerator))
+        if denominator is not None:
+            dn, dd = _ratio(figures.get(denominator))
+            if dn == 0:
+                continue
+            xn, xd = nn * dd, nd * dn
+        else:
+            xn, xd = nn, nd
+        a, b, f, g = points[0]
+        if xn * b <= a * xd:
+            sn, sd = f, g
+        elif xn * points[-1][1] >= points[-1][0] * xd:
+            sn, sd = points[-1][2], points[-1][3]
+        else:
+            for (a, b, f, g), (c, e, h, k) in zip(points, points[1:], strict=False):
+                if xn * e <= c * xd:  # x <= x1: this segment
+                    n1 = (h * g - f * k) * (xn * b - a * xd) * e
+                    d1 = k * g * xd * (c * b - a * e)
+                    sn, sd = f * d1 + n1 * g, g * d1
+                    break
+        top_n, top_d = top_n * tw_d * sd + tw_n * sn * top_d, top_d * tw_d * sd
+        w_n, w_d = w_n * tw_d + tw_n * w_d, w_d * tw_d
+    if w_n == 0:
+        return 0
+    num = max_n * top_n * w_d * 10**decimals
+    den = max_d * top_d * w_n
+    if den < 0:
+        num, den = -num, -den
+    return (2 * num + den) // (2 * den)
 
 
 def _row_figures(rubric: Rubric, row: np.ndarray) -> dict[str, Decimal | None]:

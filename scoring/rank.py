@@ -38,13 +38,32 @@ def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def competition_ranks(keys: RankKeys) -> tuple[np.ndarray, np.ndarray]:
+def last_column_positions(keys: RankKeys) -> np.ndarray | None:
+    """Position of each row when sorted by the last key column only (best first, ties by index).
+
+    Depends only on the last column, so a caller ranking many replicates that share it (the submission
+    order) computes it once and passes it to :func:`competition_ranks`. None if it cannot be packed.
+    """
+    last, r = keys.columns[-1], keys.ranges[-1]
+    n = last.shape[0]
+    index_bits = _bits(n)
+    if _bits(r) + index_bits > 62:
+        return None
+    packed = np.sort(((r - 1 - last) << index_bits) | np.arange(n, dtype=np.int64))
+    positions = np.empty(n, dtype=np.int64)
+    positions[packed & ((1 << index_bits) - 1)] = np.arange(n, dtype=np.int64)
+    return positions
+
+
+def competition_ranks(keys: RankKeys, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Competition ranks for rows compared by ``keys``.
 
     Parameters
     ----------
     keys : RankKeys
         One column per comparison level; rows equal on every column share a rank.
+    positions : ndarray, optional
+        :func:`last_column_positions` of ``keys``, if already known.
 
     Returns
     -------
@@ -64,23 +83,34 @@ def competition_ranks(keys: RankKeys) -> tuple[np.ndarray, np.ndarray]:
     n = keys.columns[0].shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    bits = sum(_bits(r) for r in keys.ranges)
     index_bits = _bits(n)
-    if bits + index_bits <= 62:
-        composite = np.zeros(n, dtype=np.int64)
-        for column, r in zip(keys.columns, keys.ranges, strict=True):
-            composite = composite * r + column
-        # sort ascending on (composite, reversed index) and read it backwards: best first, index ascending
+    mask = (1 << index_bits) - 1
+    head_bits = sum(_bits(r) for r in keys.ranges[:-1])
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    if head_bits + _bits(keys.ranges[-1]) + index_bits <= 62:
+        # one sort of packed keys: ascending on (composite, reversed index), read backwards
+        composite = _composite(keys.columns, keys.ranges)
         packed = np.sort((composite << index_bits) | (n - 1 - np.arange(n, dtype=np.int64)))[::-1]
-        order = n - 1 - (packed & ((1 << index_bits) - 1))
+        order = n - 1 - (packed & mask)
         sorted_keys = packed >> index_bits
-        new_group = np.empty(n, dtype=bool)
-        new_group[0] = True
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
+    elif head_bits + index_bits <= 62 and (
+        positions is not None or (positions := last_column_positions(keys)) is not None
+    ):
+        # the last column is folded into a precomputed position (its order with ties by index)
+        composite = _composite(keys.columns[:-1], keys.ranges[:-1])
+        packed = np.sort((composite << index_bits) | (n - 1 - positions))[::-1]
+        row_at = np.empty(n, dtype=np.int64)
+        row_at[positions] = np.arange(n, dtype=np.int64)
+        order = row_at[n - 1 - (packed & mask)]
+        sorted_keys = packed >> index_bits
+        last = keys.columns[-1][order]
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
+        new_group[1:] |= last[1:] != last[:-1]
     else:
         order = np.lexsort((np.arange(n),) + tuple(-c for c in reversed(keys.columns)))
-        new_group = np.zeros(n, dtype=bool)
-        new_group[0] = True
+        new_group[1:] = False
         for column in keys.columns:
             sc = column[order]
             new_group[1:] |= sc[1:] != sc[:-1]
@@ -88,3 +118,11 @@ def competition_ranks(keys: RankKeys) -> tuple[np.ndarray, np.ndarray]:
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = group_start + 1
     return ranks, order
+
+
+def _composite(columns: tuple[np.ndarray, ...], ranges: tuple[int, ...]) -> np.ndarray:
+    composite = np.zeros(columns[0].shape[0], dtype=np.int64)
+    for column, r in zip(columns, ranges, strict=True):
+        composite *= r
+        composite += column
+    return composite
