@@ -85,6 +85,10 @@ def make_app(url: str, tmp_dir: Path, **extra):
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SERVER_NAME": None,
+        # Cheap hashing keeps hundreds of logins fast; production uses the Config defaults.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
     }
     config.update(extra)
     from webapp.config import normalise_database_url

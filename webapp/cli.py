@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from webapp.core.db import db
 
@@ -20,9 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit)
 
 
-@click.group(help="载入参考数据和演示数据。")
-def seed():
-    pass
+seed = AppGroup("seed", help="载入参考数据和演示数据。")
 
 
 @seed.command("units", help="载入 47 个申报单位（seeds/units.csv，可重复执行）。")
@@ -48,9 +47,7 @@ def seed_demo():
     click.echo(summary)
 
 
-@click.group(help="账户管理。")
-def users():
-    pass
+users = AppGroup("users", help="账户管理。")
 
 
 @users.command("create-admin", help="为新安装的系统创建第一个系统管理员账户。")
@@ -77,9 +74,7 @@ def create_admin(username: str, display_name: str, password: str):
     click.echo(f"已创建系统管理员 {username}。")
 
 
-@click.group(help="审计日志。")
-def audit():
-    pass
+audit = AppGroup("audit", help="审计日志。")
 
 
 @audit.command("verify", help="逐条重算审计日志的哈希链，发现删改时以状态 1 退出。")

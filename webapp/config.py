@@ -35,6 +35,11 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 30
 
+    # argon2id cost (RFC 9106 "second recommended" profile: 64 MiB, 3 passes, 4 lanes).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
     # Audit retention (§7): nothing younger than this may be deleted.
     AUDIT_RETENTION_DAYS = 180
 

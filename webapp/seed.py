@@ -8,7 +8,7 @@ Figures are illustrative, not real statistics.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import current_app
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import ApplicantRole, Role, User
 from webapp.auth.operations import create_user
+from webapp.auth.passwords import hash_password
 from webapp.campaigns.models import Campaign, Phase, ProgramKind
 from webapp.campaigns.operations import add_program, advance_phase, create_campaign
 from webapp.core.db import db
@@ -71,14 +72,15 @@ def build_demo() -> str:
     if len(units) < 47:
         raise DemoError("请先运行 flask seed units 载入 47 个申报单位。")
 
+    shared_hash = hash_password(DEMO_PASSWORD)  # one published demo password: hash it once
     with clock_at(_bj(DEMO_YEAR, 6, 4)):
         for username, name, role, _extra in STAFF:
             create_user(username=username, display_name=name, password=DEMO_PASSWORD, role=role,
-                        must_change_password=False, actor="演示数据")
+                        must_change_password=False, password_hash=shared_hash, actor="演示数据")
         for username, name, region, affiliation in EXPERTS:
             create_user(username=username, display_name=name, password=DEMO_PASSWORD, role=Role.expert,
                         home_region=units[region], affiliation=affiliation, must_change_password=False,
-                        actor="演示数据")
+                        password_hash=shared_hash, actor="演示数据")
         for unit in sorted(units.values(), key=lambda u: u.sort_key):
             for suffix, arole, title in (("c", ApplicantRole.clerk, "填报员"), ("l", ApplicantRole.leader, "负责人")):
                 create_user(
@@ -89,6 +91,7 @@ def build_demo() -> str:
                     unit=unit,
                     applicant_role=arole,
                     must_change_password=False,
+                    password_hash=shared_hash,
                     actor="演示数据",
                 )
         office = db.session.scalar(select(User).where(User.username == "office"))
@@ -133,7 +136,3 @@ def build_demo() -> str:
         "打开 http://127.0.0.1:5000 登录。",
     ]
     return "\n".join(lines)
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)

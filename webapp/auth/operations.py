@@ -46,9 +46,15 @@ def create_user(
     phone: str | None = None,
     email: str | None = None,
     must_change_password: bool = True,
+    password_hash: str | None = None,
     actor=None,
 ) -> User:
-    """Create an account after checking the role's requirements and the password rule."""
+    """Create an account after checking the role's requirements and the password rule.
+
+    ``password_hash`` may carry an argon2 hash the caller already made of ``password`` (bulk creation of
+    accounts that share an initial password, such as the demo: argon2 is deliberately slow); the rule is
+    still checked on ``password``.
+    """
     username = normalise_username(username)
     problems = []
     if len(username) < 3 or not all(c.isalnum() or c in "._-" for c in username):
@@ -67,7 +73,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         unit=unit,
         applicant_role=applicant_role,

@@ -4,28 +4,42 @@ from __future__ import annotations
 
 import secrets
 import string
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-_hasher = PasswordHasher()
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 10
 
 
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the configured cost (``ARGON2_*``; the library's recommended defaults otherwise)."""
+    if has_app_context():
+        c = current_app.config
+        return _hasher_with(c["ARGON2_TIME_COST"], c["ARGON2_MEMORY_COST"], c["ARGON2_PARALLELISM"])
+    return _hasher_with(3, 65536, 4)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """True when the hash was made with other cost parameters than the configured ones."""
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def password_problems(password: str, username: str = "") -> list[str]:

@@ -1,0 +1,132 @@
+"""Authorization matrix: every registered route × every role (and anonymous), checked on the server.
+
+The table must name every route the app registers: a new route without a row fails
+``test_matrix_covers_every_route``, so nobody can add a page and forget its permissions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+from webapp.auth.models import ApplicantRole, Role
+from webapp.campaigns.models import Phase
+
+ROLES = ["anon", "applicant", "expert", "office", "finance", "auditor", "sysadmin"]
+SIGNED_IN = ROLES[1:]
+LOGIN = "login"  # anonymous users are redirected to the login page
+
+
+def only(*allowed, ok=200, others=403):
+    """Expected status per role: ``ok`` for the allowed roles, ``others`` for the rest, login for anon."""
+    table = {role: (ok if role in allowed else others) for role in SIGNED_IN}
+    table["anon"] = LOGIN
+    return table
+
+
+def everyone(status, anon=LOGIN):
+    return {"anon": anon, **{role: status for role in SIGNED_IN}}
+
+
+READERS = ("office", "finance", "auditor")
+
+# (endpoint, method, path template) → expected outcome per role.
+MATRIX = {
+    ("auth.login", "GET", "/login"): everyone(302, anon=200),
+    ("auth.change_password", "GET", "/account/password"): everyone(200),
+    ("auth.set_language", "POST", "/language"): everyone(302, anon=302),
+    ("home.index", "GET", "/"): everyone(302),
+    ("home.applicant", "GET", "/portal"): only("applicant"),
+    ("home.expert", "GET", "/expert"): only("expert"),
+    ("home.finance", "GET", "/finance"): only("finance"),
+    ("campaigns.index", "GET", "/campaigns"): only(*READERS),
+    ("campaigns.new", "GET", "/campaigns/new"): only("office"),
+    ("campaigns.show", "GET", "/campaigns/{campaign_id}"): only(*READERS),
+    ("campaigns.edit_program", "GET", "/programs/{program_id}/edit"): only("office"),
+    ("campaigns.advance", "POST", "/programs/{program_id}/advance"): only("office", ok=302),
+    ("campaigns.rubric", "GET", "/programs/{program_id}/rubric"): only(*READERS),
+    ("audit.index", "GET", "/audit/"): only("auditor"),
+    ("audit.export", "GET", "/audit/export.csv"): only("auditor"),
+    ("audit.verify", "GET", "/audit/verify"): only("auditor"),
+    ("admin.users", "GET", "/admin/users"): only("sysadmin"),
+    ("admin.new_user", "GET", "/admin/users/new"): only("sysadmin"),
+    ("admin.user", "GET", "/admin/users/{user_id}"): only("sysadmin"),
+    ("admin.toggle", "POST", "/admin/users/{user_id}/disable"): only("sysadmin", ok=302),
+    ("admin.reset", "POST", "/admin/users/{user_id}/reset"): only("sysadmin", ok=200),
+    ("admin.unlock_user", "POST", "/admin/users/{user_id}/unlock"): only("sysadmin", ok=302),
+    # Last: it ends the session.
+    ("auth.logout", "POST", "/logout"): everyone(302),
+}
+
+# Routes every visitor may reach; they carry no data of anyone's.
+PUBLIC_ENDPOINTS = {"static"}
+
+
+def test_matrix_covers_every_route(app):
+    registered = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC_ENDPOINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    listed = {(endpoint, method) for endpoint, method, _ in MATRIX}
+    # A GET+POST form page is listed by its GET; its POST is the same permission check.
+    missing = {(e, m) for e, m in registered - listed if not (m == "POST" and (e, "GET") in listed)}
+    assert missing == set()
+    assert listed - registered == set()
+
+
+@pytest.fixture
+def world(make_user, make_program):
+    program = make_program(phase=Phase.setup)
+    target = make_user(Role.office, username="target")
+    return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id}
+
+
+def _user_for(role: str, make_user):
+    if role == "applicant":
+        return make_user(Role.applicant, unit_code="210200", applicant_role=ApplicantRole.leader)
+    return make_user(Role(role))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_as_the_matrix_says(role, client, make_user, login, world):
+    if role != "anon":
+        assert login(_user_for(role, make_user)).status_code == 302
+    token = csrf_token(client.get("/login").get_data(as_text=True)) if role == "anon" else None
+    mismatches = []
+    for (endpoint, method, template), expected in MATRIX.items():
+        path = template.format(**world)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            if role != "anon":
+                token = csrf_token(client.get("/account/password").get_data(as_text=True))
+            data = {"csrf_token": token}
+            if endpoint == "campaigns.advance":
+                data["target"] = "open"
+            if endpoint == "auth.set_language":
+                data["lang"] = "zh_CN"
+            response = client.post(path, data=data)
+        want = expected[role]
+        if want == LOGIN:
+            ok = response.status_code == 302 and response.headers["Location"].startswith("/login")
+        else:
+            ok = response.status_code == want
+        if not ok:
+            mismatches.append((endpoint, method, want, response.status_code))
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("path", ["/campaigns/999999", "/programs/999999/rubric", "/admin/users/999999"])
+def test_missing_objects_are_404_for_allowed_roles(path, client, make_user, login):
+    role = Role.sysadmin if path.startswith("/admin") else Role.office
+    login(make_user(role))
+    assert client.get(path).status_code == 404
+
+
+def test_forbidden_page_says_why(client, make_user, login):
+    login(make_user(Role.expert))
+    response = client.get("/campaigns")
+    assert response.status_code == 403
+    assert "此功能仅限业务处室、计划财务部、审计管理员使用。" in response.get_data(as_text=True)
