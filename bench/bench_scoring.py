@@ -185,7 +185,8 @@ def make_campaign(rubric, rng):
         units.append(k * int(c.step.scaleb(places)))
     units = np.stack(units, axis=1)
     perm = rng.permutation(app.size)
-    app, expert, units = app[perm], expert[perm], units[perm]
+    # column-major, as a DataFrame holds its integer columns (one 2-D block, a row per column)
+    app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
     figures = np.empty((N_APPS, 6))
     figures[:, 0] = rng.integers(200, 20000, N_APPS)
     figures[:, 1] = np.floor(figures[:, 0] * rng.uniform(0, 0.15, N_APPS))

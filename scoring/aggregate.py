@@ -32,7 +32,10 @@ def score_places(rubric: Rubric) -> int:
 def round_mean_units(sums: np.ndarray, counts: np.ndarray, places: int, decimals: int) -> np.ndarray:
     """Round sums/counts half-up, from units of ``10**-places`` to units of ``10**-decimals``.
 
-    All arguments are non-negative integers; the result is exact (integer arithmetic only).
+    All arguments are non-negative integers; the result is exact: ``floor((2·num + den) / (2·den))``.
+    While every operand stays below 2**52 the division is done in float64, which is exact here: an
+    integer quotient is represented exactly and any other lies at least 1/(2·den) from an integer, far
+    beyond the rounding error of one correctly rounded division.
     """
     sums = np.asarray(sums, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
@@ -42,8 +45,12 @@ def round_mean_units(sums: np.ndarray, counts: np.ndarray, places: int, decimals
     else:
         num = sums
         den = counts * (10 ** (places - decimals))
-    safe = np.where(den == 0, 1, den)
-    return np.where(den == 0, 0, (2 * num + safe) // (2 * safe))
+    den = np.where(den == 0, 1, den) if (counts == 0).any() else den
+    if int(num.max(initial=0)) < 2**50 and int(den.max(initial=0)) < 2**20:
+        result = np.floor((2 * num + den) / (2.0 * den)).astype(np.int64)
+    else:
+        result = (2 * num + den) // (2 * den)
+    return np.where(counts == 0, 0, result) if (counts == 0).any() else result
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,6 @@ class ExpertAggregate:
         Reviewer total t per review row, in score units.
     n_reviews : ndarray of int
         Reviews per application.
-    retained : ndarray of bool
-        Per review row (input order): kept by rule 2.
     ranked : ndarray of bool
         Per application: n_reviews >= min_experts.
     criterion_units : ndarray of int64, shape (n_applications, n_expert_criteria)
@@ -70,7 +75,6 @@ class ExpertAggregate:
 
     totals: np.ndarray
     n_reviews: np.ndarray
-    retained: np.ndarray
     ranked: np.ndarray
     criterion_units: np.ndarray
     high_disagreement: np.ndarray
@@ -78,11 +82,34 @@ class ExpertAggregate:
     app: np.ndarray = field(repr=False)
     expert: np.ndarray = field(repr=False)
     n_experts: int = 1
+    method: str = "mean"
+    trim_min_experts: int | None = None
+    first_row: np.ndarray | None = field(default=None, repr=False)
+    last_row: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property
     def order(self) -> np.ndarray:
         """Review rows sorted by (application, t, expert)."""
         return sort_reviews(self.app, self.totals, self.expert, self.n_experts)
+
+    @cached_property
+    def retained(self) -> np.ndarray:
+        """Per review row (input order): kept by rule 2."""
+        n = self.app.shape[0]
+        if self.method == "median":
+            order = self.order
+            app_sorted = self.app[order]
+            n_of = self.n_reviews[app_sorted]
+            pos = np.arange(n) - self.starts[app_sorted]
+            keep = np.zeros(n, dtype=bool)
+            keep[order] = (pos == (n_of - 1) // 2) | (pos == n_of // 2)
+        else:
+            keep = np.ones(n, dtype=bool)
+            if self.method == "trimmed_mean":
+                trimmed = np.flatnonzero(self.n_reviews >= self.trim_min_experts)
+                keep[self.first_row[trimmed]] = False
+                keep[self.last_row[trimmed]] = False
+        return keep & self.ranked[self.app]
 
 
 def sort_reviews(app: np.ndarray, totals: np.ndarray, expert: np.ndarray, n_experts: int) -> np.ndarray:
@@ -108,13 +135,31 @@ def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def _column_sums(app: np.ndarray, units: np.ndarray, weight: np.ndarray, n_applications: int) -> np.ndarray:
-    """Per application, the sum of ``units`` over rows where ``weight`` (exact: every sum < 2**53)."""
-    sums = np.empty((n_applications, units.shape[1]), dtype=np.int64)
-    for c in range(units.shape[1]):
-        column = np.where(weight, units[:, c], 0).astype(np.float64)
-        sums[:, c] = np.bincount(app, weights=column, minlength=n_applications)
-    return sums
+def pack_layout(max_units: list[int], max_count: int, word_bits: int) -> list[list[tuple[int, int, int]]]:
+    """Bit fields wide enough for a sum of ``max_count`` scores of each criterion, grouped into words.
+
+    Returns words, each a list of (criterion index, shift, width)."""
+    words: list[list[tuple[int, int, int]]] = [[]]
+    used = 0
+    for c, mu in enumerate(max_units):
+        width = max(int(mu * max(max_count, 1)).bit_length(), 1)
+        if used + width > word_bits and words[-1]:
+            words.append([])
+            used = 0
+        words[-1].append((c, used, width))
+        used += width
+    return words
+
+
+def pack_rows(units: np.ndarray, layout: list[list[tuple[int, int, int]]]) -> list[np.ndarray]:
+    """Each row's scores packed into one integer per word of ``layout``."""
+    words = []
+    for word in layout:
+        w = np.zeros(units.shape[0], dtype=np.int64)
+        for c, shift, _ in word:
+            w += units[:, c] << shift
+        words.append(w)
+    return words
 
 
 def aggregate_reviews(
@@ -136,7 +181,7 @@ def aggregate_reviews(
         Expert code; codes must follow the order of the expert ids (the tie order of rule 2), and an
         expert reviews an application at most once.
     units : ndarray of int64, shape (n_reviews, n_expert_criteria)
-        Scores in units of ``10**-score_places(rubric)`` (a column-major array is fastest).
+        Scores in units of ``10**-score_places(rubric)`` (column-major is fastest).
     n_applications, n_experts : int
 
     Returns
@@ -149,43 +194,77 @@ def aggregate_reviews(
     app = np.asarray(app, dtype=np.int64)
     expert = np.asarray(expert, dtype=np.int64)
     units = np.asarray(units, dtype=np.int64).reshape(n, len(rubric.expert_criteria))
-    totals = np.zeros(n, dtype=np.int64)
-    for c in range(units.shape[1]):
-        totals += units[:, c]
+    max_units = [int(c.max.scaleb(places)) for c in rubric.expert_criteria]
     counts = np.bincount(app, minlength=n_applications)
     starts = np.cumsum(counts) - counts
     ranked = counts >= agg.min_experts
+    totals = np.zeros(n, dtype=np.int64)
+    for c in range(units.shape[1]):
+        totals += units[:, c]
+
+    # Rule 2's order is (t, expert); its first and last review per application are the minimum and
+    # maximum of one packed integer, which also carries the row number in its low bits.
     e_range = max(n_experts, 1)
-    # (t, expert) as one integer: the first and last review of rule 2's order are its min and max
-    key = totals * e_range + expert
-    big = np.iinfo(np.int64).max
-    kmin = np.full(n_applications, big, dtype=np.int64)
-    kmax = np.full(n_applications, -1, dtype=np.int64)
-    np.minimum.at(kmin, app, key)
-    np.maximum.at(kmax, app, key)
-    has = counts > 0
-    spread = np.where(has, kmax // e_range - np.where(has, kmin, 0) // e_range, 0)
+    row_bits = _bits(n)
+    t_range = int(totals.max(initial=0)) + 1
+    if _bits(t_range) + _bits(e_range) + row_bits <= 62:
+        key = totals * e_range
+        key += expert
+        key <<= row_bits
+        key |= np.arange(n, dtype=np.int64)
+        kmin = np.full(n_applications, np.iinfo(np.int64).max, dtype=np.int64)
+        kmax = np.full(n_applications, -1, dtype=np.int64)
+        np.minimum.at(kmin, app, key)
+        np.maximum.at(kmax, app, key)
+        has = counts > 0
+        row_mask = (1 << row_bits) - 1
+        first_row = np.where(has, kmin & row_mask, 0)
+        last_row = np.where(has, kmax & row_mask, 0)
+    else:
+        order = sort_reviews(app, totals, expert, e_range)
+        has = counts > 0
+        first_row = np.where(has, order[np.minimum(starts, max(n - 1, 0))] if n else 0, 0)
+        last_row = np.where(has, order[np.maximum(starts + counts - 1, 0)] if n else 0, 0)
+    spread = (
+        np.where(counts > 0, totals[last_row] - totals[first_row], 0)
+        if n
+        else np.zeros(n_applications, np.int64)
+    )
+
+    # Sums of every criterion over all reviews: criteria packed into integers a float64 holds exactly,
+    # one weighted bincount per word.
+    layout = pack_layout(max_units, int(counts.max(initial=0)), 52)
+    words = pack_rows(units, layout)
+    word_sums = [
+        np.bincount(app, weights=w.astype(np.float64), minlength=n_applications).astype(np.int64)
+        for w in words
+    ]
 
     if agg.method == "trimmed_mean":
         trim = counts >= agg.trim_min_experts
-        dropped = trim[app] & ((key == kmin[app]) | (key == kmax[app]))
-        keep = ranked[app] & ~dropped
+        for w, s in zip(words, word_sums, strict=True):
+            s -= np.where(trim, w[first_row] + w[last_row], 0) if n else 0
         kept_count = np.where(trim, counts - 2, counts)
     elif agg.method == "median":
         order = sort_reviews(app, totals, expert, e_range)
-        app_sorted = app[order]
-        n_of = counts[app_sorted]
-        pos = np.arange(n) - starts[app_sorted]
-        middle = (pos == (n_of - 1) // 2) | (pos == n_of // 2)
-        keep = np.zeros(n, dtype=bool)
-        keep[order] = middle
-        keep &= ranked[app]
-        kept_count = np.where(counts % 2 == 1, 1, 2)
+        lo = (
+            order[np.where(counts > 0, starts + (counts - 1) // 2, 0)]
+            if n
+            else np.zeros(n_applications, np.int64)
+        )
+        hi = order[np.where(counts > 0, starts + counts // 2, 0)] if n else lo
+        two = counts % 2 == 0
+        word_sums = [
+            w[lo] + np.where(two, w[hi], 0) if n else s for w, s in zip(words, word_sums, strict=True)
+        ]
+        kept_count = np.where(two, 2, 1)
     else:
-        keep = ranked[app]
         kept_count = counts
     kept_count = np.where(ranked, kept_count, 0)
-    sums = _column_sums(app, units, keep, n_applications)
+    sums = np.empty((n_applications, units.shape[1]), dtype=np.int64)
+    for word, s in zip(layout, word_sums, strict=True):
+        for c, shift, width in word:
+            sums[:, c] = (s >> shift) & ((1 << width) - 1)
     criterion_units = round_mean_units(sums, kept_count[:, np.newaxis], places, agg.decimals)
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
@@ -193,7 +272,6 @@ def aggregate_reviews(
     return ExpertAggregate(
         totals=totals,
         n_reviews=counts,
-        retained=keep,
         ranked=ranked,
         criterion_units=criterion_units,
         high_disagreement=high,
@@ -201,6 +279,10 @@ def aggregate_reviews(
         app=app,
         expert=expert,
         n_experts=e_range,
+        method=agg.method,
+        trim_min_experts=agg.trim_min_experts,
+        first_row=first_row,
+        last_row=last_row,
     )
 
 

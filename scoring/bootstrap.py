@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .aggregate import ExpertAggregate, round_mean_units
+from .aggregate import ExpertAggregate, pack_layout, pack_rows, round_mean_units
 from .rank import RankKeys, competition_ranks, last_column_positions
 
 __all__ = ["BootstrapResult", "bootstrap_ranks", "CHUNK"]
@@ -48,22 +48,6 @@ def percentile_positions(replicates: int) -> tuple[int, int]:
     k5 = -(-5 * replicates // 100)
     k95 = -(-95 * replicates // 100)
     return max(k5, 1) - 1, max(k95, 1) - 1
-
-
-def _pack_layout(max_units: list[int], max_draws: int) -> list[list[tuple[int, int, int]]]:
-    """Assign each criterion a bit field wide enough for a sum of ``max_draws`` scores.
-
-    Returns words, each a list of (criterion index, shift, width)."""
-    words: list[list[tuple[int, int, int]]] = [[]]
-    used = 0
-    for c, mu in enumerate(max_units):
-        width = max(int(mu * max_draws).bit_length(), 1)
-        if used + width > 62:
-            words.append([])
-            used = 0
-        words[-1].append((c, used, width))
-        used += width
-    return words
 
 
 def bootstrap_ranks(
@@ -116,17 +100,11 @@ def bootstrap_ranks(
     slots = int(counts.sum())
     seg = np.cumsum(counts) - counts  # each ranked app's first slot
     slot_app = np.repeat(np.arange(a_r), counts)
-    slot_n = counts[slot_app].astype(np.uint64)
     slot_base = starts[slot_app]  # position in the sorted reviews of the app's first review
 
     sorted_units = units[agg.order].astype(np.int64)
-    layout = _pack_layout(max_units, int(counts.max()))
-    packed = []
-    for word in layout:
-        w = np.zeros(sorted_units.shape[0], dtype=np.int64)
-        for c, shift, _ in word:
-            w |= sorted_units[:, c] << shift
-        packed.append(w)
+    layout = pack_layout(max_units, int(counts.max()), 62)
+    packed = pack_rows(sorted_units, layout)
 
     if method == "trimmed_mean":
         trim = counts >= trim_min_experts
@@ -152,6 +130,18 @@ def bootstrap_ranks(
     ranks_all = np.empty((replicates, a_r), dtype=np.int32)
     funded_parts: list[np.ndarray] = [np.zeros(a_r, dtype=np.int64) for _ in range(n_chunks)]
 
+    # rule 5 by table look-up: rounded mean of a criterion for each (retained count, sum of units)
+    tables = _rounding_tables(max_units, kept, places, decimals)
+    # per-application bit masks of drawn positions give the smallest and largest draw (n <= 31)
+    use_masks = int(counts.max()) <= 31
+    slot_scale = counts[slot_app].astype(np.float64) * 2.0**-32
+    base_app = starts.astype(np.int64)
+    need = {j for kind, j in tie_break if kind == "expert"}
+    ranges = [total_range]
+    for kind, j in tie_break:
+        ranges.append(expert_ranges[j] if kind == "expert" else int(formula_units[:, j].max()) + 1)
+    ranges.append(sub_range)
+
     def run_chunk(k: int) -> None:
         first = k * CHUNK
         reps = min(CHUNK, replicates - first)
@@ -159,10 +149,9 @@ def bootstrap_ranks(
         n_draws = reps * slots
         raw = bitgen.random_raw((n_draws + 1) // 2)
         u = raw.view(np.uint32)[:n_draws].reshape(reps, slots)
-        pos = np.multiply(u, slot_n, dtype=np.uint64)
-        pos >>= np.uint64(32)
-        g = pos.astype(np.int64)
-        g += slot_base
+        # (u * n) >> 32, exactly: u * n * 2**-32 is exact in float64 (u < 2**32, n < 2**20)
+        idx = np.multiply(u, slot_scale).astype(np.int64)
+        g = idx + slot_base
         flat_g = g.reshape(-1)
         seg_flat = (np.arange(reps)[:, np.newaxis] * slots + seg).reshape(-1)
         if method == "median":
@@ -174,24 +163,31 @@ def bootstrap_ranks(
         else:
             word_sums = [np.add.reduceat(np.take(w, flat_g), seg_flat).reshape(reps, a_r) for w in packed]
             if trim.any():
-                lo = np.minimum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
-                hi = np.maximum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
+                if use_masks:
+                    masks = np.bitwise_or.reduceat(np.left_shift(1, idx.reshape(-1)), seg_flat).reshape(
+                        reps, a_r
+                    )
+                    lo = base_app + (np.frexp(masks & -masks)[1] - 1)
+                    hi = base_app + (np.frexp(masks)[1] - 1)
+                else:
+                    lo = np.minimum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
+                    hi = np.maximum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
                 for s, w in zip(word_sums, packed, strict=True):
                     s -= np.where(trim, np.take(w, lo) + np.take(w, hi), 0)
         total = np.broadcast_to(fixed, (reps, a_r)).copy()
         expert_rounded: dict[int, np.ndarray] = {}
-        need = {j for kind, j in tie_break if kind == "expert"}
         for word, s in zip(layout, word_sums, strict=True):
             for c, shift, width in word:
                 crit_sum = (s >> shift) & ((1 << width) - 1)
-                r = round_mean_units(crit_sum, kept, places, decimals)
+                if tables[c] is not None:
+                    table, offsets = tables[c]
+                    crit_sum += offsets
+                    r = np.take(table, crit_sum)
+                else:
+                    r = round_mean_units(crit_sum, kept, places, decimals)
                 total += r
                 if c in need:
                     expert_rounded[c] = r
-        ranges = [total_range]
-        for kind, j in tie_break:
-            ranges.append(expert_ranges[j] if kind == "expert" else int(formula_units[:, j].max()) + 1)
-        ranges.append(sub_range)
         for r in range(reps):
             columns = [total[r]]
             for kind, j in tie_break:
@@ -220,6 +216,25 @@ def bootstrap_ranks(
     p95[ranked_apps] = part[:, i95]
     funded[ranked_apps] = np.sum(funded_parts, axis=0)
     return BootstrapResult(p5, p95, funded, replicates)
+
+
+def _rounding_tables(
+    max_units: list[int], kept: np.ndarray, places: int, decimals: int
+) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """For each criterion, a flat table of rounded means indexed by ``offset[app] + sum``.
+
+    None for a criterion whose table would be too large (then rounding is computed directly)."""
+    m_values, m_code = np.unique(kept, return_inverse=True)
+    out: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for mu in max_units:
+        width = int(m_values.max()) * mu + 1
+        if width * m_values.size > 4_000_000:
+            out.append(None)
+            continue
+        sums = np.arange(width, dtype=np.int64)[np.newaxis, :]
+        table = round_mean_units(sums, m_values[:, np.newaxis], places, decimals).reshape(-1)
+        out.append((table, m_code.astype(np.int64) * width))
+    return out
 
 
 def _rounded_bound(max_units: list[int], places: int, decimals: int) -> int:

@@ -333,8 +333,13 @@ def exact_units(
     return (2 * num + den) // (2 * den)
 
 
-def _row_figures(rubric: Rubric, row: np.ndarray) -> dict[str, Decimal | None]:
-    return {
-        ind.key: (None if np.isnan(v) else Decimal(repr(float(v))))
-        for ind, v in zip(rubric.indicators, row, strict=True)
-    }
+def _row_figures(rubric: Rubric, row: np.ndarray) -> dict[str, Decimal | int | None]:
+    out: dict[str, Decimal | int | None] = {}
+    for ind, v in zip(rubric.indicators, row.tolist(), strict=True):
+        if v != v:  # NaN: missing
+            out[ind.key] = None
+        elif v.is_integer() and abs(v) < 2**53:
+            out[ind.key] = int(v)
+        else:
+            out[ind.key] = Decimal(repr(v))
+    return out
