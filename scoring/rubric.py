@@ -225,20 +225,33 @@ class _Checker:
     def __init__(self, source: str, text: str):
         self.source = source
         self.lines = _locate_lines(text)
-        self.problems: list[str] = []
+        self._found: list[tuple[int, int, str]] = []
+
+    @property
+    def problems(self) -> list[str]:
+        """Problems in file order (those without a line last)."""
+        return [text for _, _, text in sorted(self._found)]
 
     def line(self, path: tuple) -> int | None:
         p = tuple(path)
         while p:
             if p in self.lines:
                 return self.lines[p]
+            if p + (0,) in self.lines:  # an array of tables: its first entry
+                return self.lines[p + (0,)]
             p = p[:-1]
         return None
 
     def add(self, path: tuple, what: str, fix: str) -> None:
         line = self.line(path)
         loc = f"{self.source}:{line}" if line is not None else self.source
-        self.problems.append(f"{loc}: {_describe(path)}: {what}; {fix}")
+        self._found.append(
+            (
+                line if line is not None else 1 << 30,
+                len(self._found),
+                f"{loc}: {_describe(path)}: {what}; {fix}",
+            )
+        )
 
 
 def _describe(path: tuple) -> str:
