@@ -1,0 +1,1 @@
+"""The applicant portal: applications, figures, evidence, rosters, submission, formal check (§3)."""
