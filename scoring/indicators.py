@@ -193,7 +193,14 @@ def formula_scores(
     if not isinstance(figures, Mapping):
         raise TypeError("figures must be a mapping of indicator key to number")
     clean = {key: check_figure(rubric, key, value) for key, value in figures.items()}
-    return {c.key: _criterion_score(c, clean, rubric.decimals) for c in rubric.formula_criteria}
+    position = {f"missing_indicator:{ind.key}": i for i, ind in enumerate(rubric.indicators)}
+    out = {}
+    for c in rubric.formula_criteria:
+        score = _criterion_score(c, clean, rubric.decimals)
+        # flags in the same order as the engine's: missing figures by indicator, then not_applicable
+        flags = tuple(sorted(score.flags, key=lambda f: position.get(f, len(position))))
+        out[c.key] = FormulaScore(score.key, score.points, score.exact, score.terms, flags)
+    return out
 
 
 def formula_units(
