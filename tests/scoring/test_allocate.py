@@ -171,7 +171,7 @@ def test_allocation_never_exceeds_budget_and_stays_on_the_grid(entries, policy, 
             assert a.amount == 120000
     # whole rank groups only, best ranks first
     kept = {a.application for a in out.awards}
-    for app, rank, _ in entries:
+    for _app, rank, _ in entries:
         same = {x for x, r, _ in entries if r == rank}
         assert same <= kept or not (same & kept)
     if out.awards:
