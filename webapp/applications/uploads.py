@@ -1,0 +1,737 @@
+"""Evidence uploads: stream to disk, check by content, store under the SHA-256 (DESIGN §3, §7).
+
+A pure module (no Flask, no database). ``store_upload`` reads the upload in chunks into a temporary file
+inside ``<upload_dir>/.tmp`` while hashing it, never holding the whole file in memory; it then decides
+the kind from the content (magic bytes, and for DOCX/XLSX the zip structure within size and ratio
+limits), refuses anything else with a Chinese message that says what is wrong and how to fix it, and
+finally links the file to ``<upload_dir>/<sha[:2]>/<sha[2:4]>/<sha>``. Whatever happens, the temporary
+file is removed; a refused upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import mmap
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from werkzeug.exceptions import ClientDisconnected
+
+__all__ = [
+    "ALLOWED_KINDS",
+    "MIME_TYPES",
+    "StoredFile",
+    "UploadRejected",
+    "open_stored",
+    "remove_if_unreferenced",
+    "safe_display_name",
+    "store_upload",
+]
+
+MB = 1024**2
+CHUNK = 1 * MB  # read and re-read size; never a whole-file read
+NAME_LIMIT = 120  # characters of the display name, extension kept
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+TMP_DIRNAME = ".tmp"
+#: entries (and archives) that unpack to less than this cannot be a bomb, so their ratio is not judged
+RATIO_FLOOR = 1 * MB
+#: decompression-bomb images: Pillow's own refusal threshold (2 x 89,478,485 pixels)
+MAX_PIXELS = 178_956_970
+
+ALLOWED_KINDS = {"pdf", "docx", "xlsx", "jpg", "png"}
+
+MIME_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+}
+
+_KIND_ORDER = ("pdf", "docx", "xlsx", "jpg", "png")
+_LABELS = {
+    "pdf": "PDF",
+    "docx": "Word 文档（DOCX）",
+    "xlsx": "Excel 表格（XLSX）",
+    "jpg": "JPG 图片",
+    "png": "PNG 图片",
+}
+_LIST_LABELS = {
+    "pdf": "PDF（.pdf）",
+    "docx": "Word 文档（.docx）",
+    "xlsx": "Excel 表格（.xlsx）",
+    "jpg": "JPG 图片（.jpg/.jpeg）",
+    "png": "PNG 图片（.png）",
+}
+_EXTENSIONS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_LOCAL = b"PK\x03\x04"
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # control, format (bidi overrides, zero-width), surrogates
+
+
+class UploadRejected(ValueError):
+    """An upload that was refused; ``message`` is Chinese and says what is wrong and how to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file accepted and stored under its content hash."""
+
+    sha256: str
+    size: int
+    kind: str
+    mime: str
+    original_name: str
+    path: Path
+    already_stored: bool
+
+
+# ------------------------------------------------------------------------------------------------ names
+
+
+def safe_display_name(name: str) -> str:
+    """The name to show and offer on download: no directories, no control characters, NFC, ≤120 chars.
+
+    Directories (``/`` and ``\\``) and a drive letter are dropped, control and invisible format
+    characters (NUL, bidi overrides) removed, leading dots and surrounding blanks stripped; a long name
+    is cut keeping its extension. Nothing usable left → ``UploadRejected``.
+    """
+    text = unicodedata.normalize("NFC", name or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP_CATEGORIES)
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _DRIVE_RE.sub("", text)
+    text = re.sub(r"^[\s.]+", "", text)
+    text = re.sub(r"[\s.]+$", "", text)
+    if not text:
+        raise UploadRejected(
+            "文件名为空或无效，请给文件起一个正常的名字（例如“2014年工作总结.pdf”）后重新上传。"
+        )
+    if len(text) > NAME_LIMIT:
+        stem, dot, ext = text.rpartition(".")
+        if dot and stem and 1 <= len(ext) <= 16:
+            text = stem[: NAME_LIMIT - len(ext) - 1].rstrip() + "." + ext
+        else:
+            text = text[:NAME_LIMIT].rstrip()
+    return text
+
+
+def _extension_kind(name: str) -> tuple[str, str | None]:
+    """(extension as written, lower case without dot; the kind it names or None)."""
+    _, dot, ext = name.rpartition(".")
+    ext = ext.lower() if dot else ""
+    return ext, _EXTENSIONS.get(ext)
+
+
+def _allowed_text(allowed: Iterable[str]) -> str:
+    kinds = [k for k in _KIND_ORDER if k in set(allowed)]
+    return "只接受以下类型：" + "、".join(_LIST_LABELS[k] for k in kinds) + "。"
+
+
+def _format_limit(max_bytes: int) -> str:
+    if max_bytes >= MB:
+        value = max_bytes / MB
+        return f"{value:.0f} MB" if max_bytes % MB == 0 else f"{value:.1f} MB"
+    if max_bytes >= 1024:
+        value = max_bytes / 1024
+        return f"{value:.0f} KB" if max_bytes % 1024 == 0 else f"{value:.1f} KB"
+    return f"{max_bytes} 字节"
+
+
+# ------------------------------------------------------------------------------------------------ store
+
+
+def store_upload(
+    stream: BinaryIO,
+    original_name: str,
+    *,
+    upload_dir: Path,
+    max_bytes: int,
+    allowed: set[str] = ALLOWED_KINDS,
+    expect_kind: str | None = None,
+    zip_max_uncompressed: int = 200 * 1024**2,
+    zip_max_ratio: int = 100,
+    zip_max_entries: int = 10_000,
+) -> StoredFile:
+    """Receive one upload, check it by content and store it under its SHA-256; see the module docstring.
+
+    Raises ``UploadRejected`` (nothing left on disk) for anything not acceptable.
+    """
+    allowed = set(allowed)
+    if not allowed or not allowed <= ALLOWED_KINDS:
+        raise ValueError(f"allowed must be a non-empty subset of {sorted(ALLOWED_KINDS)}")
+    if expect_kind is not None:
+        if expect_kind not in ALLOWED_KINDS:
+            raise ValueError(f"expect_kind must be one of {sorted(ALLOWED_KINDS)}")
+        allowed &= {expect_kind}
+        if not allowed:
+            raise ValueError("expect_kind is not among the allowed kinds")
+    if max_bytes < 1:
+        raise ValueError("max_bytes must be positive")
+
+    name = safe_display_name(original_name)
+    upload_dir = Path(upload_dir)
+    tmp_dir = upload_dir / TMP_DIRNAME
+    tmp_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+    tmp_path = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            sha, size, head = _receive(stream, fh, name, max_bytes)
+            fh.flush()
+            kind = _validate(
+                fh,
+                tmp_path,
+                name=name,
+                size=size,
+                head=head,
+                allowed=allowed,
+                expect_kind=expect_kind,
+                limits=(zip_max_uncompressed, zip_max_ratio, zip_max_entries),
+            )
+            os.fsync(fh.fileno())
+            os.fchmod(fh.fileno(), FILE_MODE)
+        path, already = _publish(tmp_path, upload_dir, sha, size)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    return StoredFile(
+        sha256=sha,
+        size=size,
+        kind=kind,
+        mime=MIME_TYPES[kind],
+        original_name=name,
+        path=path,
+        already_stored=already,
+    )
+
+
+def _receive(stream: BinaryIO, fh: BinaryIO, name: str, max_bytes: int) -> tuple[str, int, bytes]:
+    """Copy the stream into ``fh`` in chunks; (sha256 hex, size, first bytes).
+
+    Stops early when the first bytes already show a kind that is never accepted.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    head = bytearray()
+    magic_checked = False
+    while True:
+        want = min(CHUNK, max_bytes + 1 - size)
+        try:
+            chunk = stream.read(want)
+        except (ClientDisconnected, OSError, EOFError, ValueError) as exc:
+            raise UploadRejected(
+                f"上传中断：文件“{name}”没有完整收到（网络断开或浏览器取消），请重新上传。"
+            ) from exc
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise UploadRejected(
+                f"文件超过 {_format_limit(max_bytes)} 上限：“{name}”太大，请压缩（例如降低扫描分辨率）或拆分后重新上传。"
+            )
+        digest.update(chunk)
+        fh.write(chunk)
+        if len(head) < 4096:
+            head += chunk[: 4096 - len(head)]
+        if not magic_checked and len(head) >= 8:
+            magic_checked = True
+            if _sniff(bytes(head)) is None:
+                break  # refused below from the first bytes; no point in receiving the rest
+    return digest.hexdigest(), size, bytes(head)
+
+
+def _sniff(head: bytes) -> str | None:
+    """The candidate kind from the magic bytes: pdf, png, jpg, zip (a possible DOCX/XLSX) or None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(_PNG_SIGNATURE):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith(_ZIP_LOCAL):
+        return "zip"
+    return None
+
+
+def _describe(head: bytes) -> str:
+    """What an unaccepted file actually is, in words an applicant understands."""
+    if not head:
+        return "空文件"
+    if head.startswith(_OLE_SIGNATURE):
+        return "旧版 Office 文件（.doc/.xls 格式）"
+    if head.startswith(b"MZ"):
+        return "Windows 可执行程序（EXE/DLL）"
+    if head.startswith(b"\x7fELF"):
+        return "可执行程序（ELF）"
+    if head[:4] in (
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ):
+        return "可执行程序（Mach-O）"
+    if head.startswith(b"#!"):
+        return "脚本文件"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF 图片"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP 图片"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF 图片"
+    if head.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"PK\x05\x06")):
+        return "压缩包"
+    if head.startswith(b"{\\rtf"):
+        return "RTF 文档"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", "ignore")
+    elif b"\x00" in head:
+        return "无法识别的二进制文件"
+    else:
+        text = head.decode("utf-8", "ignore")
+    text = text.lstrip("\ufeff \t\r\n").lower()
+    if text.startswith(("<!doctype html", "<html")):
+        return "HTML 网页"
+    if "<svg" in text:
+        return "SVG 图形"
+    if any(tag in text for tag in ("<script", "<html", "<body", "<iframe", "<head")):
+        return "HTML 网页"
+    if text.startswith("<?php"):
+        return "PHP 脚本"
+    if text.startswith("<?xml"):
+        return "XML 文本"
+    return "纯文本文件"
+
+
+def _validate(
+    fh: BinaryIO,
+    path: Path,
+    *,
+    name: str,
+    size: int,
+    head: bytes,
+    allowed: set[str],
+    expect_kind: str | None,
+    limits: tuple[int, int, int],
+) -> str:
+    """The accepted kind, or UploadRejected."""
+    ext, ext_kind = _extension_kind(name)
+    if size == 0:
+        raise UploadRejected(
+            f"文件“{name}”是空文件（0 字节），请选择正确的文件重新上传。{_allowed_text(allowed)}"
+        )
+    candidate = _sniff(head)
+    if candidate is None:
+        what = _describe(head)
+        hint = ""
+        if head.startswith(_OLE_SIGNATURE):
+            hint = "请在 Word 或 Excel 中“另存为” .docx 或 .xlsx 格式后上传。"
+        if ext_kind is not None:
+            raise UploadRejected(
+                f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为{what}），请上传真正的 {_LABELS[ext_kind]} 文件。"
+                f"{hint}{_allowed_text(allowed)}"
+            )
+        raise UploadRejected(f"文件“{name}”的类型不被接受（内容为{what}）。{hint}{_allowed_text(allowed)}")
+
+    if candidate == "zip":
+        kind = _check_ooxml(fh, path, name=name, size=size, ext_kind=ext_kind, allowed=allowed, limits=limits)
+        _check_name_and_allowed(name, ext, ext_kind, kind, allowed, expect_kind)
+        return kind
+
+    kind = candidate
+    _check_name_and_allowed(name, ext, ext_kind, kind, allowed, expect_kind)
+    if _is_zip(path):
+        raise UploadRejected(
+            f"文件“{name}”同时是 {_LABELS[kind]} 和压缩包（文件中藏有 ZIP 数据），出于安全原因不能接受。"
+            f"请用原始软件重新导出 {_LABELS[kind]} 后上传。"
+        )
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if kind == "pdf":
+            _check_pdf(data, name)
+        elif kind == "png":
+            _check_png(data, name)
+        else:
+            _check_jpeg(data, name)
+    return kind
+
+
+def _check_name_and_allowed(
+    name: str, ext: str, ext_kind: str | None, kind: str, allowed: set[str], expect_kind: str | None
+) -> None:
+    if ext_kind is None:
+        shown = f"“.{ext}”" if ext else "（没有扩展名）"
+        raise UploadRejected(
+            f"文件“{name}”的扩展名{shown}与内容（{_LABELS[kind]}）不符，请把文件名改为以 .{kind} 结尾后重新上传。"
+        )
+    if ext_kind != kind:
+        raise UploadRejected(
+            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为 {_LABELS[kind]}），"
+            f"请上传真正的 {_LABELS[ext_kind]} 文件，或把扩展名改为 .{kind}。"
+        )
+    if kind not in allowed:
+        if expect_kind is not None:
+            raise UploadRejected(f"此处需要上传 {_LABELS[expect_kind]} 文件，“{name}”是 {_LABELS[kind]}。")
+        raise UploadRejected(f"此处不接受 {_LABELS[kind]}（文件“{name}”）。{_allowed_text(allowed)}")
+
+
+# ------------------------------------------------------------------------------------------------ zip
+
+
+def _is_zip(path: Path) -> bool:
+    """True when the file also parses as a ZIP archive with at least one entry (a polyglot)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.infolist())
+    except Exception:  # noqa: BLE001 - anything that does not parse is not a zip
+        return False
+
+
+def _check_ooxml(
+    fh: BinaryIO,
+    path: Path,
+    *,
+    name: str,
+    size: int,
+    ext_kind: str | None,
+    allowed: set[str],
+    limits: tuple[int, int, int],
+) -> str:
+    """The kind (docx or xlsx) of a ZIP that is a safe Office Open XML document, or UploadRejected."""
+    max_uncompressed, max_ratio, max_entries = limits
+    broken = f"文件“{name}”已损坏（压缩结构不完整或无法读取），请用 Word/Excel 重新保存后上传。{_allowed_text(allowed)}"
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            infos = archive.infolist()
+            if len(infos) > max_entries:
+                raise UploadRejected(
+                    f"文件“{name}”包含 {len(infos)} 个内部文件，超过 {max_entries} 个的限制，疑似恶意压缩文件，不能接受。"
+                )
+            total = 0
+            for info in infos:
+                entry = info.filename
+                parts = re.split(r"[/\\]", entry)
+                if entry.startswith(("/", "\\")) or _DRIVE_RE.match(entry) or ".." in parts:
+                    raise UploadRejected(
+                        f"文件“{name}”内含非法路径“{entry}”（绝对路径或 ..），疑似恶意压缩文件，不能接受。"
+                    )
+                if info.flag_bits & 0x1:
+                    raise UploadRejected(
+                        f"文件“{name}”已加密或设置了打开密码，评审专家无法打开。请取消密码保护后重新保存并上传。"
+                    )
+                total += info.file_size
+                if total > max_uncompressed:
+                    raise UploadRejected(
+                        f"文件“{name}”解压后超过 {_format_limit(max_uncompressed)}，超出解压大小限制"
+                        "（疑似“压缩炸弹”），不能接受。请删除过大的内嵌内容后重新保存。"
+                    )
+                if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+                    raise UploadRejected(
+                        f"文件“{name}”中的“{entry}”压缩比异常（超过 {max_ratio} 倍，疑似“压缩炸弹”），不能接受。"
+                        "请用 Word/Excel 重新保存后上传。"
+                    )
+            if total > RATIO_FLOOR and total > max_ratio * size:
+                raise UploadRejected(
+                    f"文件“{name}”整体压缩比异常（超过 {max_ratio} 倍，疑似“压缩炸弹”），不能接受。"
+                    "请用 Word/Excel 重新保存后上传。"
+                )
+            names = {info.filename for info in infos}
+            if any(n.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for n in names):
+                raise UploadRejected(
+                    f"文件“{name}”含有宏（VBA 代码），出于安全原因不能接受。请另存为不含宏的 .docx 或 .xlsx 后上传。"
+                )
+            kind = _ooxml_kind(names, ext_kind)
+            if kind is None:
+                _refuse_plain_zip(name, names, ext_kind, allowed)
+            for info in infos:  # read everything once: CRCs and sizes must hold (bounded by the checks above)
+                with archive.open(info) as member:
+                    while member.read(CHUNK):
+                        pass
+    except UploadRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input means a broken file
+        raise UploadRejected(broken) from exc
+    assert kind is not None
+    return kind
+
+
+def _ooxml_kind(names: set[str], ext_kind: str | None) -> str | None:
+    if "[Content_Types].xml" not in names:
+        return None
+    found = [k for k, part in (("docx", "word/document.xml"), ("xlsx", "xl/workbook.xml")) if part in names]
+    if len(found) == 1:
+        return found[0]
+    if len(found) == 2 and ext_kind in found:
+        return ext_kind
+    return None
+
+
+def _refuse_plain_zip(name: str, names: set[str], ext_kind: str | None, allowed: set[str]) -> None:
+    if ext_kind in ("docx", "xlsx"):
+        needed = "word/document.xml" if ext_kind == "docx" else "xl/workbook.xml"
+        missing = [part for part in ("[Content_Types].xml", needed) if part not in names]
+        raise UploadRejected(
+            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为普通 ZIP 压缩包，缺少 {'、'.join(missing)}），"
+            f"请用 {'Word' if ext_kind == 'docx' else 'Excel'} 打开后“另存为” .{ext_kind} 文件再上传。"
+        )
+    if ext_kind is not None:
+        raise UploadRejected(
+            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为 ZIP 压缩包），请上传真正的 {_LABELS[ext_kind]} 文件。"
+        )
+    raise UploadRejected(
+        f"文件“{name}”是 ZIP 压缩包，不能直接上传，请解压后逐个上传。{_allowed_text(allowed)}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ pdf
+
+_PDF_NAME = re.compile(rb"/((?:[^\x00\t\n\x0c\r ()<>\[\]{}/%#]|#[0-9A-Fa-f]{2}){1,127})")
+_PDF_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_OVERLAP = 512  # > longest name token (1 + 127 * 3 bytes)
+_PDF_EOF_WINDOW = 4096  # readers look for %%EOF near the end; allow some trailing bytes after it
+_PDF_ACTIVE = {
+    b"JavaScript": "JavaScript 脚本（/JavaScript）",
+    b"JS": "JavaScript 脚本（/JS）",
+    b"Launch": "启动外部程序的动作（/Launch）",
+    b"EmbeddedFile": "嵌入的附件（/EmbeddedFile）",
+    b"EmbeddedFiles": "嵌入的附件（/EmbeddedFiles）",
+}
+
+
+def _pdf_active_name(data: mmap.mmap) -> bytes | None:
+    """The first forbidden name in the PDF (``#xx`` escapes decoded), scanning in chunks with overlap."""
+    tail = b""
+    pos = 0
+    total = len(data)
+    while True:
+        chunk = data[pos : pos + CHUNK]
+        pos += len(chunk)
+        final = pos >= total
+        buf = tail + chunk
+        for match in _PDF_NAME.finditer(buf):
+            if not final and match.end() == len(buf):
+                continue  # the name may go on in the next chunk; it is seen again with the overlap
+            token = match.group(1)
+            if b"#" in token:
+                token = _PDF_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), token)
+            if token in _PDF_ACTIVE:
+                return token
+        if final:
+            return None
+        tail = buf[-_PDF_OVERLAP:]
+
+
+def _check_pdf(data: mmap.mmap, name: str) -> None:
+    if data.rfind(b"%%EOF", max(0, len(data) - _PDF_EOF_WINDOW)) < 0:
+        raise UploadRejected(
+            f"PDF 文件“{name}”不完整（缺少结束标记 %%EOF），可能在传输中被截断或文件已损坏，请重新导出后上传。"
+        )
+    found = _pdf_active_name(data)
+    if found is not None:
+        raise UploadRejected(
+            f"文件“{name}”含有{_PDF_ACTIVE[found]}，出于安全原因不能接受。"
+            "请用“打印为 PDF”或“另存为 PDF”重新生成不含脚本、附件和动作的 PDF 后上传。"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ images
+
+_PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+
+
+def _check_png(data: mmap.mmap, name: str) -> None:
+    """Walk the chunks: a valid IHDR first, CRCs right, IDAT present, IEND exactly at the end."""
+    broken = f"PNG 图片“{name}”已损坏或不完整（{{}}），请重新导出或截图后上传。"
+    total = len(data)
+    view = memoryview(data)
+    try:
+        pos = 8
+        seen_idat = False
+        first = True
+        while True:
+            if pos + 12 > total:
+                raise UploadRejected(broken.format("文件在中途截断，缺少结束块 IEND"))
+            length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+            end = pos + 12 + length
+            if length > 0x7FFFFFFF or not ctype.isalpha() or end > total:
+                raise UploadRejected(broken.format("数据块不完整"))
+            (crc,) = struct.unpack(">I", data[end - 4 : end])
+            if zlib.crc32(view[pos + 4 : end - 4]) != crc:
+                raise UploadRejected(broken.format(f"数据块 {ctype.decode('ascii')} 校验错误"))
+            if first:
+                if ctype != b"IHDR" or length != 13:
+                    raise UploadRejected(broken.format("缺少文件头 IHDR"))
+                width, height, depth, color, compression, filtering, interlace = struct.unpack(
+                    ">IIBBBBB", data[pos + 8 : pos + 21]
+                )
+                if (
+                    not (0 < width <= 0x7FFFFFFF and 0 < height <= 0x7FFFFFFF)
+                    or depth not in _PNG_DEPTHS.get(color, ())
+                    or compression != 0
+                    or filtering != 0
+                    or interlace not in (0, 1)
+                ):
+                    raise UploadRejected(broken.format("文件头 IHDR 无效"))
+                if width * height > MAX_PIXELS:
+                    raise UploadRejected(
+                        f"PNG 图片“{name}”尺寸过大（{width}×{height} 像素），请缩小后重新上传。"
+                    )
+                first = False
+            elif ctype == b"IHDR":
+                raise UploadRejected(broken.format("重复的文件头 IHDR"))
+            elif ctype == b"IDAT":
+                seen_idat = True
+            elif ctype == b"IEND":
+                if not seen_idat:
+                    raise UploadRejected(broken.format("没有图像数据"))
+                if end != total:
+                    raise UploadRejected(broken.format("结束块 IEND 之后还有多余数据"))
+                return
+            pos = end
+    finally:
+        view.release()
+
+
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _check_jpeg(data: mmap.mmap, name: str) -> None:
+    """Walk the markers from SOI: a frame header, at least one scan, and an EOI marker."""
+    broken = f"JPEG 图片“{name}”已损坏或不完整（{{}}），请重新导出或拍摄后上传。"
+    total = len(data)
+    pos = 2
+    seen_sof = seen_sos = False
+    while True:
+        if pos >= total:
+            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+        if data[pos] != 0xFF:
+            raise UploadRejected(broken.format("标记结构错误"))
+        while pos < total and data[pos] == 0xFF:
+            pos += 1
+        if pos >= total:
+            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:
+            if not seen_sos:
+                raise UploadRejected(broken.format("没有图像数据"))
+            return
+        if marker in (0x00, 0xD8):
+            raise UploadRejected(broken.format("标记结构错误"))
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            continue
+        if pos + 2 > total:
+            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+        length = int.from_bytes(data[pos : pos + 2], "big")
+        if length < 2 or pos + length > total:
+            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+        if marker in _JPEG_SOF:
+            if length < 8:
+                raise UploadRejected(broken.format("图像头无效"))
+            height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
+            if width == 0:
+                raise UploadRejected(broken.format("图像头无效"))
+            if width * height > MAX_PIXELS:
+                raise UploadRejected(
+                    f"JPEG 图片“{name}”尺寸过大（{width}×{height} 像素），请缩小后重新上传。"
+                )
+            seen_sof = True
+        pos += length
+        if marker == 0xDA:
+            if not seen_sof:
+                raise UploadRejected(broken.format("扫描数据之前没有图像头"))
+            seen_sos = True
+            while True:  # entropy-coded data: skip stuffed FF00 and restart markers
+                found = data.find(b"\xff", pos)
+                if found < 0 or found + 1 >= total:
+                    raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+                following = data[found + 1]
+                if following == 0xFF:
+                    pos = found + 1
+                elif following == 0x00 or 0xD0 <= following <= 0xD7:
+                    pos = found + 2
+                else:
+                    pos = found
+                    break
+
+
+# ------------------------------------------------------------------------------------------------ storage
+
+
+def _content_path(upload_dir: Path, sha256: str) -> Path:
+    return Path(upload_dir) / sha256[:2] / sha256[2:4] / sha256
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _publish(tmp_path: Path, upload_dir: Path, sha256: str, size: int) -> tuple[Path, bool]:
+    """Link the checked temp file to its content address; (path, already stored)."""
+    final = _content_path(upload_dir, sha256)
+    final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    try:
+        os.link(tmp_path, final)  # atomic, never overwrites
+    except FileExistsError:
+        if final.stat().st_size == size:
+            return final, True
+        os.replace(tmp_path, final)  # a damaged copy: put the good one in its place
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        if final.is_file() and final.stat().st_size == size:  # no hard links on this filesystem
+            return final, True
+        os.replace(tmp_path, final)
+    _fsync_dir(final.parent)
+    return final, False
+
+
+def open_stored(upload_dir: Path, sha256: str) -> Path:
+    """The path of a stored file; FileNotFoundError for a malformed hash (hex only) or a missing file."""
+    if not isinstance(sha256, str) or not _SHA_RE.fullmatch(sha256):
+        raise FileNotFoundError(errno.ENOENT, "not a stored file hash", repr(sha256))
+    path = _content_path(upload_dir, sha256)
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "stored file not found", str(path))
+    return path
+
+
+def remove_if_unreferenced(upload_dir: Path, sha256: str, still_referenced: bool) -> None:
+    """Delete a stored file (and its empty fan-out directories) unless something still refers to it."""
+    if still_referenced:
+        return
+    if not isinstance(sha256, str) or not _SHA_RE.fullmatch(sha256):
+        raise ValueError(f"not a stored file hash: {sha256!r}")
+    path = _content_path(upload_dir, sha256)
+    path.unlink(missing_ok=True)
+    for directory in (path.parent, path.parent.parent):
+        try:
+            directory.rmdir()
+        except OSError:
+            break
