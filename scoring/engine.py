@@ -251,7 +251,7 @@ def rank_applications(
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     problems = _Problems(origins)
     campaign = _validate(rubric, scores, indicators, applications, problems)
-    if problems.items:
+    if problems.items or campaign is None:
         raise ScoringInputError(problems.items)
     return _rank(rubric, campaign, int(bootstrap), None if seed is None else int(seed))
 
@@ -273,7 +273,7 @@ def _validate(
     indicators: Iterable[Any],
     applications: Iterable[Any] | None,
     problems: _Problems,
-) -> _Campaign:
+) -> _Campaign | None:
     places = score_places(rubric)
     expert_keys = [c.key for c in rubric.expert_criteria]
     expert_index = {k: i for i, k in enumerate(expert_keys)}
@@ -440,6 +440,8 @@ def _validate(
         problems.items.append(
             "no applications: the scores, indicators and applications are all empty; give some rows"
         )
+    if problems.items:
+        return None
     app_code = {a: i for i, a in enumerate(app_ids)}
     expert_ids = sorted({e for _, e in reviews})
     expert_code = {e: i for i, e in enumerate(expert_ids)}
