@@ -128,8 +128,12 @@ class _ConnectionBoundSession(flask_sqlalchemy.session.Session):
 
 
 @pytest.fixture
-def session(app, monkeypatch) -> Iterator:
-    """The database session for one test: everything is rolled back at the end."""
+def session(app, monkeypatch, tmp_path) -> Iterator:
+    """The database session for one test: everything is rolled back at the end.
+
+    Each test also gets its own upload folder, since files on disk are not part of the rollback.
+    """
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     with app.app_context():
         connection = db.engine.connect()
     transaction = connection.begin()
@@ -222,6 +226,7 @@ def login(client):
 
     def do(user: User | str, password: str = PASSWORD, follow: bool = False):
         username = user if isinstance(user, str) else user.username
+        client.delete_cookie("kexie_session")  # a fresh browser session, whoever was signed in before
         page = client.get("/login")
         token = csrf_token(page.get_data(as_text=True))
         return client.post("/login", data={"username": username, "password": password, "csrf_token": token},

@@ -39,12 +39,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
 
     from webapp.admin.views import bp as admin_bp
+    from webapp.applications.views import bp as applications_bp
     from webapp.audit.views import bp as audit_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.campaigns.views import bp as campaigns_bp
     from webapp.home.views import bp as home_bp
 
-    for blueprint in (auth_bp, home_bp, campaigns_bp, audit_bp, admin_bp):
+    for blueprint in (auth_bp, home_bp, campaigns_bp, applications_bp, audit_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     from webapp.cli import register_commands

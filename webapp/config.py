@@ -35,6 +35,12 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 30
 
+    # Uploads (§3): per file and per application; requests larger than this are cut off before reading.
+    UPLOAD_MAX_FILE_MB = 50
+    UPLOAD_MAX_APPLICATION_MB = 300
+    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
     # argon2id cost (RFC 9106 "second recommended" profile: 64 MiB, 3 passes, 4 lanes).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -1,5 +1,6 @@
 """Import every area's models so the metadata (and Alembic) knows all tables."""
 
+from webapp.applications.models import Application, Attachment, Figure, FormalCheck, Receipt, RosterEntry  # noqa: F401
 from webapp.audit.models import AuditEvent  # noqa: F401
 from webapp.auth.models import LoginThrottle, User  # noqa: F401
 from webapp.campaigns.models import Campaign, Program  # noqa: F401

@@ -6,6 +6,8 @@ The table must name every route the app registers: a new route without a row fai
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import csrf_token
@@ -45,6 +47,25 @@ MATRIX = {
     ("campaigns.edit_program", "GET", "/programs/{program_id}/edit"): only("office"),
     ("campaigns.advance", "POST", "/programs/{program_id}/advance"): only("office", ok=302),
     ("campaigns.rubric", "GET", "/programs/{program_id}/rubric"): only(*READERS),
+    # Applicant portal: the unit's own application (the matrix's applicant belongs to that unit) and the office.
+    ("applications.show", "GET", "/applications/{application_id}"): only("applicant", "office"),
+    ("applications.figures", "GET", "/applications/{application_id}/figures"): only("applicant", "office"),
+    ("applications.figures_preview", "POST", "/applications/{application_id}/figures/preview"):
+        only("applicant", "office"),
+    ("applications.evidence", "GET", "/applications/{application_id}/evidence"): only("applicant", "office"),
+    ("applications.download", "GET", "/applications/{application_id}/files/{attachment_id}"):
+        only("applicant", "office"),
+    ("applications.roster", "GET", "/applications/{application_id}/roster"): only("applicant", "office"),
+    ("applications.roster_template_download", "GET", "/applications/{application_id}/roster/template.xlsx"):
+        only("applicant", "office"),
+    ("applications.submission", "GET", "/applications/{application_id}/submit"): only("applicant", "office"),
+    ("applications.receipt", "GET", "/receipts/{receipt_id}"): only("applicant", "office"),
+    ("applications.office_list", "GET", "/programs/{program_id}/applications"): only("office"),
+    ("applications.check", "GET", "/applications/{application_id}/check"): only("office"),
+    ("applications.apply", "POST", "/programs/{program_id}/apply"): only("applicant", ok=302),
+    ("applications.withdraw_view", "POST", "/applications/{application_id}/withdraw"): only("applicant", ok=302),
+    ("applications.delete_file", "POST", "/applications/{application_id}/files/{attachment_id}/delete"):
+        only("applicant", ok=302),
     ("audit.index", "GET", "/audit/"): only("auditor"),
     ("audit.export", "GET", "/audit/export.csv"): only("auditor"),
     ("audit.verify", "GET", "/audit/verify"): only("auditor"),
@@ -76,17 +97,63 @@ def test_matrix_covers_every_route(app):
     assert listed - registered == set()
 
 
+MANIFEST = {"unit": {"code": "210200", "name": "大连市科学技术协会"}, "figures": {"parks_total": "4"},
+            "files": [], "roster_rows": 0, "recommendation_sha256": "0" * 64}
+
+
 @pytest.fixture
-def world(make_user, make_program):
-    program = make_program(phase=Phase.setup)
+def world(app, session, make_user, make_program, unit):
+    """One of everything a route can point at. The application belongs to the matrix applicant's unit."""
+    import io
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from tests.webapp.portal_helpers import pdf_bytes
+    from webapp.applications.models import (
+        Application,
+        ApplicationStatus,
+        Attachment,
+        AttachmentPurpose,
+        Receipt,
+    )
+    from webapp.applications.uploads import store_upload
+
+    program = make_program(phase=Phase.open)
     target = make_user(Role.office, username="target")
-    return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id}
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    application = Application(program_id=program.id, unit=unit("210200"), status=ApplicationStatus.draft,
+                              created_at=at, updated_at=at)
+    stored = store_upload(io.BytesIO(pdf_bytes("matrix")), "m.pdf", upload_dir=Path(app.config["UPLOAD_DIR"]),
+                          max_bytes=10**6)
+    attachment = Attachment(application=application, purpose=AttachmentPurpose.evidence, criterion="leadership",
+                            title="t", original_name="m.pdf", sha256=stored.sha256, size=stored.size, kind="pdf",
+                            mime="application/pdf", uploaded_at=at)
+    receipt = Receipt(number="2030HB-210200-01", application=application, submitted_at=at,
+                      submitted_by_id=target.id, manifest=json.dumps(MANIFEST, ensure_ascii=False),
+                      manifest_sha256="0" * 64, withdrawn_at=at)
+    session.add_all([application, attachment, receipt])
+    session.commit()
+    return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id,
+            "application_id": application.id, "attachment_id": attachment.id, "receipt_id": receipt.id}
 
 
 def _user_for(role: str, make_user):
     if role == "applicant":
         return make_user(Role.applicant, unit_code="210200", applicant_role=ApplicantRole.leader)
     return make_user(Role(role))
+
+
+def test_other_unit_applicant_gets_404_on_every_application_route(client, make_user, login, world):
+    login(make_user(Role.applicant, unit_code="110000", applicant_role=ApplicantRole.leader))
+    for (endpoint, method, template), expected in MATRIX.items():
+        if "{application_id}" not in template and "{receipt_id}" not in template:
+            continue
+        if expected["applicant"] == 403:
+            continue  # refused by role before any lookup, so nothing about the object is revealed
+        path = template.format(**world)
+        token = csrf_token(client.get("/account/password").get_data(as_text=True))
+        with (client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})) as response:
+            assert response.status_code == 404, (endpoint, response.status_code)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -99,6 +166,7 @@ def test_every_route_answers_as_the_matrix_says(role, client, make_user, login, 
         path = template.format(**world)
         if method == "GET":
             response = client.get(path)
+            response.close()
         else:
             if role != "anon":
                 token = csrf_token(client.get("/account/password").get_data(as_text=True))

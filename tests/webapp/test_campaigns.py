@@ -78,8 +78,9 @@ def test_refused_move_is_audited_as_denied(ctx, make_program, frozen, session):
     assert [e.result.value for e in phase_events(session, program)] == ["denied"]
 
 
-@pytest.mark.parametrize(("offset", "moved"), [(timedelta(seconds=-1), False), (timedelta(0), True),
-                                                 (timedelta(seconds=1), True)])
+@pytest.mark.parametrize(("offset", "moved"), [(timedelta(seconds=-1), False), (timedelta(0), False),
+                                                 (timedelta(microseconds=999999), False),
+                                                 (timedelta(seconds=1), True), (timedelta(days=3), True)])
 def test_deadline_moves_open_to_formal_check_by_itself(ctx, make_program, frozen, offset, moved):
     program = make_program(phase=Phase.open, deadline=DEADLINE)
     frozen(DEADLINE + offset)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from webapp.auth.permissions import ALLOW, Decision, deny
 from webapp.campaigns.models import PHASE_ORDER, Phase, Program
@@ -74,7 +74,8 @@ def _rubric_valid(program: Program, at: datetime) -> Decision:
 
 @guard(Phase.open, Phase.formal_check)
 def _deadline_passed(program: Program, at: datetime) -> Decision:
-    if at < program.submission_deadline:
+    # The deadline is a whole second: 23:59:59.999 is still on time, 00:00:00 is not.
+    if at < program.submission_deadline + timedelta(seconds=1):
         return deny(
             f"申报截止时间为 {format_beijing(program.submission_deadline)}（北京时间），"
             "截止前不能结束申报；到期后系统自动进入形式审查。"

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp.auth.models import Role
 from webapp.auth.permissions import roles_required
-from webapp.campaigns.models import Phase
+from webapp.campaigns.models import Phase, ProgramKind
 from webapp.campaigns.queries import all_campaigns
 
 bp = Blueprint("home", __name__)
@@ -30,8 +30,27 @@ def index():
 @bp.route("/portal")
 @roles_required(Role.applicant)
 def applicant():
-    programs = [p for c in all_campaigns() for p in c.programs if Phase(p.phase) != Phase.setup]
-    return render_template("home/applicant.html", unit=current_user.unit, programs=programs)
+    from webapp.applications.forms import ConfirmForm
+    from webapp.applications.operations import find_application, missing_parts
+    from webapp.applications.rules import accepting
+    from webapp.core.timeutil import now
+
+    unit = current_user.unit
+    rows = []
+    for campaign in all_campaigns():
+        for program in campaign.programs:
+            if Phase(program.phase) == Phase.setup:
+                continue
+            application = find_application(program, unit)
+            if application is None and ProgramKind(program.kind) == ProgramKind.pilot:
+                continue  # pilot applications are by invitation only
+            rows.append({
+                "program": program,
+                "application": application,
+                "missing": missing_parts(application) if application else [],
+                "accepting": accepting(program, now()),
+            })
+    return render_template("home/applicant.html", unit=unit, rows=rows, confirm=ConfirmForm())
 
 
 @bp.route("/expert")
