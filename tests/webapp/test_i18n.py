@@ -20,6 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from tests.conftest import REPO, csrf_token
+from webapp.applications.models import STATUS_LABELS, CheckDecision
 from webapp.auth.models import ROLE_LABELS, ApplicantRole, Role
 from webapp.campaigns.models import PHASE_LABELS, ProgramKind
 from webapp.units.models import UnitCategory
@@ -153,7 +154,8 @@ def test_catalog_en_covers_every_extracted_msgid():
 
 
 def test_catalog_en_covers_labels_translated_at_runtime():
-    """Labels that templates pass through ``_()`` as variables: roles, phases, kinds, categories, navigation."""
+    """Labels that templates pass through ``_()`` as variables: roles, phases, kinds, categories, navigation,
+    application statuses and formal-check decisions."""
     labels = {
         *ROLE_LABELS.values(),
         *(role.label for role in Role),
@@ -162,6 +164,8 @@ def test_catalog_en_covers_labels_translated_at_runtime():
         *(kind.label for kind in ProgramKind),
         *(category.label for category in UnitCategory),
         *(label for items in NAV.values() for _endpoint, label in items),
+        *STATUS_LABELS.values(),
+        *(decision.label for decision in CheckDecision),
     }
     catalog_ids = {msgid(m) for m in entries(read_catalog())}
     assert sorted(labels - catalog_ids) == []
