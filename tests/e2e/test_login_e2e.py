@@ -52,7 +52,7 @@ ROLE_HOMES = {
     # case: (role, applicant role, home path, heading — None means the unit's name)
     "applicant_clerk": (Role.applicant, ApplicantRole.clerk, "/portal", None),
     "applicant_leader": (Role.applicant, ApplicantRole.leader, "/portal", None),
-    "expert": (Role.expert, None, "/expert", "评审首页"),
+    "expert": (Role.expert, None, "/reviews", "评审任务"),
     "office": (Role.office, None, "/campaigns", "评审活动"),
     "finance": (Role.finance, None, "/finance", "财务首页"),
     "auditor": (Role.auditor, None, "/audit/", "审计日志"),

@@ -39,7 +39,18 @@ MATRIX = {
     ("auth.set_language", "POST", "/language"): everyone(302, anon=302),
     ("home.index", "GET", "/"): everyone(302),
     ("home.applicant", "GET", "/portal"): only("applicant"),
-    ("home.expert", "GET", "/expert"): only("expert"),
+    ("reviews.index", "GET", "/reviews"): only("expert"),
+    ("reviews.sheet", "GET", "/reviews/sheet"): only("expert"),
+    ("reviews.score", "GET", "/reviews/{assignment_id}"): only("expert"),
+    ("reviews.file", "GET", "/reviews/{assignment_id}/files/{attachment_id}"): only("expert"),
+    ("reviews.panel", "GET", "/programs/{program_id}/panel"): only("office"),
+    ("reviews.remove", "POST", "/assignments/{assignment_id}/remove"): only("office", ok=302),
+    ("reviews.reopen", "POST", "/assignments/{assignment_id}/reopen"): only("office", ok=302),
+    ("reviews.decide", "POST", "/exclusions/{exclusion_id}/decide"): only("office", ok=302),
+    ("reviews.request_exclusion_view", "POST", "/applications/{application_id}/exclusions"):
+        only("applicant", ok=302),
+    # Last of the expert's: it ends the assignment.
+    ("reviews.declare", "POST", "/reviews/{assignment_id}/declare"): only("expert", ok=302),
     ("home.finance", "GET", "/finance"): only("finance"),
     ("campaigns.index", "GET", "/campaigns"): only(*READERS),
     ("campaigns.new", "GET", "/campaigns/new"): only("office"),
@@ -131,13 +142,23 @@ def world(app, session, make_user, make_program, unit):
     receipt = Receipt(number="2030HB-210200-01", application=application, submitted_at=at,
                       submitted_by_id=target.id, manifest=json.dumps(MANIFEST, ensure_ascii=False),
                       manifest_sha256="0" * 64, withdrawn_at=at)
-    session.add_all([application, attachment, receipt])
+    from webapp.reviews.models import Assignment, AssignmentStatus, ExclusionRequest
+
+    expert = make_user(Role.expert, username="matrix_expert", region="110000")
+    assignment = Assignment(application=application, expert_id=expert.id, status=AssignmentStatus.assigned,
+                            created_at=at, updated_at=at)
+    exclusion = ExclusionRequest(application=application, expert_name="某专家", reason="理由",
+                                 requested_by_id=target.id, requested_at=at)
+    session.add_all([application, attachment, receipt, assignment, exclusion])
     session.commit()
     return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id,
-            "application_id": application.id, "attachment_id": attachment.id, "receipt_id": receipt.id}
+            "application_id": application.id, "attachment_id": attachment.id, "receipt_id": receipt.id,
+            "assignment_id": assignment.id, "exclusion_id": exclusion.id, "expert": expert}
 
 
-def _user_for(role: str, make_user):
+def _user_for(role: str, make_user, world):
+    if role == "expert":
+        return world["expert"]  # the assignee of the world's assignment
     if role == "applicant":
         return make_user(Role.applicant, unit_code="210200", applicant_role=ApplicantRole.leader)
     return make_user(Role(role))
@@ -159,7 +180,7 @@ def test_other_unit_applicant_gets_404_on_every_application_route(client, make_u
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_as_the_matrix_says(role, client, make_user, login, world):
     if role != "anon":
-        assert login(_user_for(role, make_user)).status_code == 302
+        assert login(_user_for(role, make_user, world)).status_code == 302
     token = csrf_token(client.get("/login").get_data(as_text=True)) if role == "anon" else None
     mismatches = []
     for (endpoint, method, template), expected in MATRIX.items():

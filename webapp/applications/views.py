@@ -70,6 +70,8 @@ from webapp.campaigns.queries import get_program_or_404
 from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
 from webapp.core.timeutil import now
+from webapp.reviews.forms import ExclusionForm
+from webapp.reviews.models import ExclusionRequest
 from webapp.units.models import Unit
 
 bp = Blueprint("applications", __name__)
@@ -134,6 +136,12 @@ def show(application_id: int):
         ratios=ratio_preview(rubric, application.figure_values()),
         confirm=ConfirmForm(),
         statuses=ApplicationStatus,
+        exclusion_form=ExclusionForm(),
+        exclusions=db.session.scalars(
+            select(ExclusionRequest)
+            .where(ExclusionRequest.application_id == application.id)
+            .order_by(ExclusionRequest.id)
+        ).all(),
     )
 
 

@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 
 HOME_OF_ROLE = {
     Role.applicant: "home.applicant",
-    Role.expert: "home.expert",
+    Role.expert: "reviews.index",
     Role.office: "campaigns.index",
     Role.finance: "home.finance",
     Role.auditor: "audit.index",
@@ -51,13 +51,6 @@ def applicant():
                 "accepting": accepting(program, now()),
             })
     return render_template("home/applicant.html", unit=unit, rows=rows, confirm=ConfirmForm())
-
-
-@bp.route("/expert")
-@roles_required(Role.expert)
-def expert():
-    programs = [p for c in all_campaigns() for p in c.programs if Phase(p.phase) != Phase.setup]
-    return render_template("home/expert.html", programs=programs)
 
 
 @bp.route("/finance")
