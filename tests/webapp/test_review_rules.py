@@ -45,7 +45,7 @@ def _check_plan(plan, applications, experts, eligible, k):
         assert e in eligible[a], "an ineligible (conflicted) expert was assigned"
         per_application.setdefault(a, []).append(e)
     assert sorted(per_application) == sorted(applications)
-    for a, chosen in per_application.items():
+    for chosen in per_application.values():
         assert len(chosen) == k and len(set(chosen)) == k
     loads = [sum(1 for _, e in plan.pairs if e == x) for x in experts]
     assert loads == [plan.loads[x] for x in experts]
@@ -76,7 +76,7 @@ def test_balanced_assignment_on_random_conflicts_keeps_invariants(seed):
             balanced_assignment(applications, experts, eligible, k)
         return
     plan = balanced_assignment(applications, experts, eligible, k)
-    loads = _check_plan(plan, applications, experts, eligible, k)
+    _check_plan(plan, applications, experts, eligible, k)
     # The band is the tightest the solver found feasible, starting from floor/ceil of the average.
     average = n * k / m
     assert plan.low <= average <= plan.high

@@ -45,40 +45,42 @@ class _Flow:
 
     def max_flow(self, s: int, t: int) -> int:
         total = 0
-        while True:
-            level = [-1] * len(self.graph)
-            level[s] = 0
-            queue = deque([s])
-            while queue:
-                u = queue.popleft()
-                for v, cap, _ in self.graph[u]:
-                    if cap > 0 and level[v] < 0:
-                        level[v] = level[u] + 1
-                        queue.append(v)
-            if level[t] < 0:
-                return total
-            it = [0] * len(self.graph)
-
-            def push(u: int, f: int) -> int:
-                if u == t:
-                    return f
-                while it[u] < len(self.graph[u]):
-                    edge = self.graph[u][it[u]]
-                    v, cap, back = edge
-                    if cap > 0 and level[v] == level[u] + 1:
-                        got = push(v, min(f, cap))
-                        if got:
-                            edge[1] -= got
-                            back[1] += got
-                            return got
-                    it[u] += 1
-                return 0
-
+        while self._levels(s, t):
+            self._next = [0] * len(self.graph)
             while True:
-                pushed = push(s, 1 << 30)
+                pushed = self._push(s, t, 1 << 30)
                 if not pushed:
                     break
                 total += pushed
+        return total
+
+    def _levels(self, s: int, t: int) -> bool:
+        self._level = [-1] * len(self.graph)
+        self._level[s] = 0
+        queue = deque([s])
+        while queue:
+            u = queue.popleft()
+            for v, cap, _ in self.graph[u]:
+                if cap > 0 and self._level[v] < 0:
+                    self._level[v] = self._level[u] + 1
+                    queue.append(v)
+        return self._level[t] >= 0
+
+    def _push(self, u: int, t: int, f: int) -> int:
+        if u == t:
+            return f
+        edges, level = self.graph[u], self._level
+        while self._next[u] < len(edges):
+            edge = edges[self._next[u]]
+            v, cap, back = edge
+            if cap > 0 and level[v] == level[u] + 1:
+                got = self._push(v, t, min(f, cap))
+                if got:
+                    edge[1] -= got
+                    back[1] += got
+                    return got
+            self._next[u] += 1
+        return 0
 
 
 def _solve(applications, experts, eligible, k, low, high):
