@@ -155,9 +155,11 @@ def pack_rows(units: np.ndarray, layout: list[list[tuple[int, int, int]]]) -> li
     """Each row's scores packed into one integer per word of ``layout``."""
     words = []
     for word in layout:
-        w = np.zeros(units.shape[0], dtype=np.int64)
-        for c, shift, _ in word:
-            w += units[:, c] << shift
+        c, shift, _ = word[0]
+        w = units[:, c] << shift
+        for c, shift, _ in word[1:]:
+            part = units[:, c] << shift
+            w += part
         words.append(w)
     return words
 
@@ -198,9 +200,14 @@ def aggregate_reviews(
     counts = np.bincount(app, minlength=n_applications)
     starts = np.cumsum(counts) - counts
     ranked = counts >= agg.min_experts
-    totals = np.zeros(n, dtype=np.int64)
-    for c in range(units.shape[1]):
+    # Each review's total t, and its criteria packed into integers that float64 holds exactly (every
+    # field wide enough for a sum over an application's reviews, every word below 2**52), so that one
+    # weighted bincount per word sums all criteria at once, exactly.
+    layout = pack_layout(max_units, int(counts.max(initial=0)), 52)
+    totals = units[:, 0].copy() if units.shape[1] else np.zeros(n, dtype=np.int64)
+    for c in range(1, units.shape[1]):
         totals += units[:, c]
+    packed = pack_rows(units, layout)
 
     # Rule 2's order is (t, expert); its first and last review per application are the minimum and
     # maximum of one packed integer, which also carries the row number in its low bits.
@@ -233,16 +240,12 @@ def aggregate_reviews(
 
     # Sums of every criterion over all reviews: criteria packed into integers a float64 holds exactly,
     # one weighted bincount per word.
-    layout = pack_layout(max_units, int(counts.max(initial=0)), 52)
-    words = pack_rows(units, layout)
-    word_sums = [
-        np.bincount(app, weights=w.astype(np.float64), minlength=n_applications).astype(np.int64)
-        for w in words
-    ]
+    words = [w.astype(np.float64) for w in packed]
+    word_sums = [np.bincount(app, weights=w, minlength=n_applications).astype(np.int64) for w in words]
 
     if agg.method == "trimmed_mean":
         trim = counts >= agg.trim_min_experts
-        for w, s in zip(words, word_sums, strict=True):
+        for w, s in zip(packed, word_sums, strict=True):
             s -= np.where(trim, w[first_row] + w[last_row], 0) if n else 0
         kept_count = np.where(trim, counts - 2, counts)
     elif agg.method == "median":
@@ -255,17 +258,18 @@ def aggregate_reviews(
         hi = order[np.where(counts > 0, starts + counts // 2, 0)] if n else lo
         two = counts % 2 == 0
         word_sums = [
-            w[lo] + np.where(two, w[hi], 0) if n else s for w, s in zip(words, word_sums, strict=True)
+            w[lo] + np.where(two, w[hi], 0) if n else s for w, s in zip(packed, word_sums, strict=True)
         ]
         kept_count = np.where(two, 2, 1)
     else:
         kept_count = counts
     kept_count = np.where(ranked, kept_count, 0)
-    sums = np.empty((n_applications, units.shape[1]), dtype=np.int64)
+    # criteria as rows (n_criteria, n_applications): element-wise work runs along long rows
+    sums = np.empty((units.shape[1], n_applications), dtype=np.int64)
     for word, s in zip(layout, word_sums, strict=True):
         for c, shift, width in word:
-            sums[:, c] = (s >> shift) & ((1 << width) - 1)
-    criterion_units = round_mean_units(sums, kept_count[:, np.newaxis], places, agg.decimals)
+            sums[c] = (s >> shift) & ((1 << width) - 1)
+    criterion_units = round_mean_units(sums, kept_count[np.newaxis, :], places, agg.decimals).T
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
 

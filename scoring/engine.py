@@ -575,7 +575,7 @@ def rank_arrays(
     n_apps = figures.shape[0]
     agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
     f_units, missing, not_applicable = formula_units(rubric, figures, exact_figures)
-    total_units = agg.criterion_units.sum(axis=1) + f_units.sum(axis=1)
+    total_units = agg.criterion_units.T.sum(axis=0) + f_units.T.sum(axis=0)
 
     ranked_apps = np.flatnonzero(agg.ranked)
     tie_break = _tie_break_columns(rubric)

@@ -230,49 +230,58 @@ def formula_units(
     index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
     decimals = rubric.decimals
     scale = 10.0**decimals
-    units = np.zeros((n, len(criteria)), dtype=np.int64)
-    not_applicable = np.zeros((n, len(criteria)), dtype=bool)
-    isnan = np.isnan(values)
+    units = np.zeros((n, len(criteria)), dtype=np.int64, order="F")
+    not_applicable = np.zeros((n, len(criteria)), dtype=bool, order="F")
+    by_indicator = np.ascontiguousarray(values.T)  # one contiguous row per indicator
+    isnan = np.isnan(by_indicator)
+    filled = np.where(isnan, 0.0, by_indicator)
     used = np.zeros(values.shape[1], dtype=bool)
-    filled = np.where(isnan, 0.0, values)
     for k, criterion in enumerate(criteria):
         weighted = np.zeros(n)
         weight_sum = np.zeros(n)
         for term in criterion.terms:
-            num = filled[:, index[term.numerator]]
+            num = filled[index[term.numerator]]
             used[index[term.numerator]] = True
             if term.denominator is None:
-                applicable = np.ones(n, dtype=bool)
+                applicable = None
                 x = num
             else:
                 used[index[term.denominator]] = True
-                den = filled[:, index[term.denominator]]
+                den = filled[index[term.denominator]]
                 applicable = den != 0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    x = np.where(applicable, num / np.where(applicable, den, 1.0), 0.0)
-            xs = np.array([float(p[0]) for p in term.curve])
-            ys = np.array([float(p[1]) for p in term.curve])
-            share = np.interp(x, xs, ys)
+                x = np.divide(num, den, out=np.zeros(n), where=applicable)
+            share = np.interp(x, [float(p[0]) for p in term.curve], [float(p[1]) for p in term.curve])
             w = float(term.weight)
-            weighted += np.where(applicable, w * share, 0.0)
-            weight_sum += np.where(applicable, w, 0.0)
+            if applicable is None:
+                weighted += w * share
+                weight_sum += w
+            else:
+                share *= w
+                weighted += np.where(applicable, share, 0.0)
+                weight_sum += np.where(applicable, w, 0.0)
         none = weight_sum == 0
         not_applicable[:, k] = none
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = np.where(
-                none, 0.0, float(criterion.max) * scale * weighted / np.where(none, 1.0, weight_sum)
-            )
-        frac = scaled - np.floor(scaled)
+        scaled = np.divide(weighted, weight_sum, out=np.zeros(n), where=~none)
+        scaled *= float(criterion.max) * scale
+        shifted = scaled + 0.5
+        half_up = np.floor(shifted)
         # float error here is ~1e-13 relative; anything this close to a half is recomputed exactly
-        doubtful = np.abs(frac - 0.5) < 1e-6 + 1e-11 * np.abs(scaled)
-        units[:, k] = np.floor(scaled + 0.5).astype(np.int64)
-        for row in np.flatnonzero(doubtful):
-            if exact_rows is not None:
-                figures = exact_rows[row]
-            else:
-                figures = _row_figures(rubric, values[row])
-            units[row, k] = exact_units(criterion, figures, decimals)
-    missing = isnan & used[np.newaxis, :]
+        doubtful = np.abs(shifted - np.rint(shifted)) < 1e-6 + 1e-11 * scaled
+        units[:, k] = half_up
+        rows = np.flatnonzero(doubtful)
+        if rows.size:
+            plan = _exact_plan(criterion)
+            keys = ({t.numerator for t in criterion.terms} | {t.denominator for t in criterion.terms}) - {
+                None
+            }
+            columns = {key: index[key] for key in keys}
+            for row in rows.tolist():
+                if exact_rows is not None:
+                    figures = exact_rows[row]
+                else:
+                    figures = {key: _float_figure(values[row, j]) for key, j in columns.items()}
+                units[row, k] = _exact_units(plan, figures, decimals)
+    missing = (isnan & used[:, np.newaxis]).T
     return units, missing, not_applicable
 
 
@@ -305,7 +314,13 @@ def exact_units(
     denominators are carried separately and never reduced), for the values that floating point cannot
     round with certainty.
     """
-    plan, (max_n, max_d) = _exact_plan(criterion)
+    return _exact_units(_exact_plan(criterion), figures, decimals)
+
+
+def _exact_units(
+    plan_and_max: tuple, figures: Mapping[str, Decimal | float | int | None], decimals: int
+) -> int:
+    plan, (max_n, max_d) = plan_and_max
     top_n, top_d = 0, 1  # sum of w * share
     w_n, w_d = 0, 1  # sum of applicable weights
     for numerator, denominator, (tw_n, tw_d), points in plan:
@@ -340,13 +355,9 @@ def exact_units(
     return (2 * num + den) // (2 * den)
 
 
-def _row_figures(rubric: Rubric, row: np.ndarray) -> dict[str, Decimal | int | None]:
-    out: dict[str, Decimal | int | None] = {}
-    for ind, v in zip(rubric.indicators, row.tolist(), strict=True):
-        if v != v:  # NaN: missing
-            out[ind.key] = None
-        elif v.is_integer() and abs(v) < 2**53:
-            out[ind.key] = int(v)
-        else:
-            out[ind.key] = Decimal(repr(v))
-    return out
+def _float_figure(v: float) -> Decimal | int | None:
+    if v != v:  # NaN: missing
+        return None
+    if v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return Decimal(repr(float(v)))
