@@ -3,7 +3,8 @@
 ``live_server`` builds the app on a fresh, migrated database (SQLite and PostgreSQL, like the ``app``
 fixture of ``tests/conftest.py``) and serves it on 127.0.0.1 from a background thread. Unlike the
 rest of the suite nothing is rolled back here: the app commits for real, so every test makes its own
-accounts (``live_server.create_user``) with names no other test uses.
+accounts (``live_server.create_user``) with names no other test uses, and its own campaign year
+(``live_server.open_program``) when it needs a program.
 
 ``browser`` is one Chromium for the session (skipped when the binary is missing, a failure with
 ``REQUIRE_BROWSER=1``); ``page`` is a fresh context per test (zh-CN, Asia/Shanghai).
@@ -117,6 +118,39 @@ class LiveServer:
             account = Account(user.id, user.username, user.display_name, password)
             db.session.remove()
         return account
+
+    def open_program(self, *, year: int, deadline: datetime, kind=None, budget: str = "1500000") -> int:
+        """Create a campaign ``year`` with one program open for applications; returns the program's id.
+
+        ``kind`` is a ``ProgramKind`` (post-subsidy unless told), scored by the 2014 rubric of that kind;
+        ``deadline`` is aware. The phase is set directly (set-up, not a workflow move), as in the
+        ``make_program`` fixture of ``tests/conftest.py``; freeze the clock first when it matters.
+        """
+        from decimal import Decimal
+
+        from webapp.campaigns.models import Phase, ProgramKind
+        from webapp.campaigns.operations import add_program, create_campaign
+        from webapp.core.db import db
+
+        kind = kind or ProgramKind.post_subsidy
+        rubric = {
+            ProgramKind.post_subsidy: "cast-2014-post-subsidy.toml",
+            ProgramKind.pilot: "cast-2014-pilot.toml",
+        }[kind]
+        with self.app.app_context():
+            campaign = create_campaign(year=year, title=f"{year}年度浏览器测试活动")
+            program = add_program(
+                campaign,
+                kind=kind,
+                rubric_file=rubric,
+                submission_deadline=deadline,
+                budget=Decimal(budget),
+            )
+            program.phase = Phase.open
+            db.session.commit()
+            program_id = program.id
+            db.session.remove()
+        return program_id
 
     def unit_name(self, code: str) -> str:
         from sqlalchemy import select
