@@ -268,6 +268,10 @@ def save_review(assignment: Assignment, *, raw_scores: dict[str, str | None], op
 
     Returns nothing useful on success; raises ReviewError with every problem otherwise, saving nothing.
     """
+    # Two tabs or a double click: wait for any concurrent save of this review, then judge on what it left.
+    # (PostgreSQL: SELECT ... FOR UPDATE; SQLite: transactions are already serialised.)
+    db.session.refresh(assignment, with_for_update=True)
+    db.session.expire(assignment, ["scores"])
     _require(can_score(actor, assignment))
     rubric = rubric_of(assignment.application.program)
     values, problems = parse_scores(rubric, raw_scores)
