@@ -13,24 +13,26 @@ into one or two 64-bit integers so that one gather and one segmented sum add all
 Random draws, for reproducibility: replicates are processed in chunks of ``CHUNK`` (replicate r belongs to
 chunk r // CHUNK); chunk k uses ``numpy.random.PCG64(numpy.random.SeedSequence(seed).spawn(K)[k])``, takes
 ``random_raw`` 64-bit words viewed as little-endian 32-bit halves, one per draw, laid out replicate-major,
-then ranked application by application (application id order), draw by draw; a 32-bit value u drawn for
-an application with n reviews picks sorted position ``(u * n) >> 32``.
+then ranked application by application (ordered by number of reviews, then application id), draw by draw;
+a 32-bit value u drawn for an application with n reviews picks sorted position ``(u * n) >> 32``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .aggregate import ExpertAggregate, pack_layout, pack_rows, round_mean_units
-from .rank import RankKeys, competition_ranks, last_column_positions
+from .rank import RankKeys, competition_ranks, fold_last_column
 
 __all__ = ["BootstrapResult", "bootstrap_ranks", "CHUNK"]
 
 CHUNK = 25
+BLOCK = 5  # replicates processed together inside a chunk (keeps the working arrays in cache)
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,19 @@ def bootstrap_ranks(
     if replicates <= 0 or a_r == 0:
         return BootstrapResult(p5, p95, funded, max(replicates, 0))
 
+    # applications grouped by their number of reviews (then in application order): within a group every
+    # resample has the same shape, so sums, minima and maxima are a few whole-array operations
+    ranked_apps = ranked_apps[np.argsort(agg.n_reviews[ranked_apps], kind="stable")]
     counts = agg.n_reviews[ranked_apps]
     starts = agg.starts[ranked_apps]
     slots = int(counts.sum())
     seg = np.cumsum(counts) - counts  # each ranked app's first slot
-    slot_app = np.repeat(np.arange(a_r), counts)
-    slot_base = starts[slot_app]  # position in the sorted reviews of the app's first review
+    group_n, group_first = np.unique(counts, return_index=True)
+    group_last = np.append(group_first[1:], a_r)
+    groups = [
+        (int(n), int(a0), int(a1), int(seg[a0]))
+        for n, a0, a1 in zip(group_n.tolist(), group_first.tolist(), group_last.tolist(), strict=True)
+    ]
 
     sorted_units = units[agg.order].astype(np.int64)
     layout = pack_layout(max_units, int(counts.max()), 62)
@@ -124,7 +133,7 @@ def bootstrap_ranks(
     sub_key = (sub_range - 1 - sub).astype(np.int64)
 
     # the submission order is the same in every replicate: fold it into row positions once
-    positions = last_column_positions(RankKeys((sub_key,), (sub_range,)))
+    fold = fold_last_column(RankKeys((sub_key,), (sub_range,)))
     n_chunks = -(-replicates // CHUNK)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     ranks_all = np.empty((replicates, a_r), dtype=np.int32)
@@ -132,15 +141,67 @@ def bootstrap_ranks(
 
     # rule 5 by table look-up: rounded mean of a criterion for each (retained count, sum of units)
     tables = _rounding_tables(max_units, kept, places, decimals)
-    # per-application bit masks of drawn positions give the smallest and largest draw (n <= 31)
-    use_masks = int(counts.max()) <= 31
-    slot_scale = counts[slot_app].astype(np.float64) * 2.0**-32
-    base_app = starts.astype(np.int64)
     need = {j for kind, j in tie_break if kind == "expert"}
     ranges = [total_range]
     for kind, j in tie_break:
         ranges.append(expert_ranges[j] if kind == "expert" else int(formula_units[:, j].max()) + 1)
     ranges.append(sub_range)
+
+    def tie_columns(expert_rounded: dict[int, np.ndarray]) -> list[np.ndarray]:
+        return [expert_rounded[j] if kind == "expert" else tb_fixed[j] for kind, j in tie_break]
+
+    # for each group, the position in all sorted reviews of each draw slot's application's first review
+    group_base = {n: np.repeat(starts[a0:a1].astype(np.uint64), n)[np.newaxis, :] for n, a0, a1, _ in groups}
+    local = threading.local()
+    block_slots = min(BLOCK, replicates) * slots
+
+    def _buffers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # one set per thread, reused for every block: fresh large arrays would cost a page fault per 4 KiB
+        if not hasattr(local, "buffers"):
+            local.buffers = tuple(np.empty(block_slots, dtype=np.uint64) for _ in range(3))
+        return local.buffers
+
+    def resample_sums(
+        u: np.ndarray, n: int, a0: int, a1: int, outs: list[np.ndarray], buffers: tuple[np.ndarray, ...]
+    ) -> None:
+        """Sums of the retained draws of applications a0..a1 (all with n reviews), per packed word."""
+        reps, a_g = u.shape[0], a1 - a0
+        size = reps * a_g * n
+        x = buffers[0][:size].reshape(reps, a_g, n)
+        g = buffers[1][:size].reshape(reps, a_g, n)
+        values = buffers[2][:size].view(np.int64).reshape(reps, a_g, n)
+        # the position drawn for an application with n reviews: (u * n) >> 32
+        np.copyto(x.reshape(reps, -1), u)
+        x *= np.uint64(n)
+        x >>= np.uint64(32)
+        base = starts[a0:a1].astype(np.uint64)
+        if method == "median":
+            x.sort(axis=2)  # the sorted resample (reviews are presorted by t, expert)
+            g_lo = (x[:, :, (n - 1) // 2] + base).view(np.int64)
+            g_hi = (x[:, :, n // 2] + base).view(np.int64)
+            for w, out in zip(packed, outs, strict=True):
+                out[:, a0:a1] = np.take(w, g_lo) + (np.take(w, g_hi) if n % 2 == 0 else 0)
+            return
+        np.add(x.reshape(reps, -1), group_base[n], out=g.reshape(reps, -1))
+        g_signed = g.view(np.int64)
+        for w, out in zip(packed, outs, strict=True):
+            np.take(w, g_signed, out=values)
+            acc = values[:, :, 0].copy()
+            for j in range(1, n):
+                acc += values[:, :, j]
+            out[:, a0:a1] = acc
+        if method == "trimmed_mean" and n >= trim_min_experts:
+            # drop the first and the last review of the sorted resample: its smallest and largest
+            # drawn positions
+            lo = x[:, :, 0].copy()
+            hi = x[:, :, 0].copy()
+            for j in range(1, n):
+                np.minimum(lo, x[:, :, j], out=lo)
+                np.maximum(hi, x[:, :, j], out=hi)
+            lo += base
+            hi += base
+            for w, out in zip(packed, outs, strict=True):
+                out[:, a0:a1] -= np.take(w, lo.view(np.int64)) + np.take(w, hi.view(np.int64))
 
     def run_chunk(k: int) -> None:
         first = k * CHUNK
@@ -149,31 +210,14 @@ def bootstrap_ranks(
         n_draws = reps * slots
         raw = bitgen.random_raw((n_draws + 1) // 2)
         u = raw.view(np.uint32)[:n_draws].reshape(reps, slots)
-        # (u * n) >> 32, exactly: u * n * 2**-32 is exact in float64 (u < 2**32, n < 2**20)
-        idx = np.multiply(u, slot_scale).astype(np.int64)
-        g = idx + slot_base
-        flat_g = g.reshape(-1)
-        seg_flat = (np.arange(reps)[:, np.newaxis] * slots + seg).reshape(-1)
-        if method == "median":
-            g_sorted = np.sort(g, axis=1)  # positions of different apps never interleave
-            lo = np.take_along_axis(g_sorted, (seg + (counts - 1) // 2)[np.newaxis, :].repeat(reps, 0), 1)
-            hi = np.take_along_axis(g_sorted, (seg + counts // 2)[np.newaxis, :].repeat(reps, 0), 1)
-            two = (counts % 2 == 0)[np.newaxis, :]
-            word_sums = [np.take(w, lo) + np.where(two, np.take(w, hi), 0) for w in packed]
-        else:
-            word_sums = [np.add.reduceat(np.take(w, flat_g), seg_flat).reshape(reps, a_r) for w in packed]
-            if trim.any():
-                if use_masks:
-                    masks = np.bitwise_or.reduceat(np.left_shift(1, idx.reshape(-1)), seg_flat).reshape(
-                        reps, a_r
-                    )
-                    lo = base_app + (np.frexp(masks & -masks)[1] - 1)
-                    hi = base_app + (np.frexp(masks)[1] - 1)
-                else:
-                    lo = np.minimum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
-                    hi = np.maximum.reduceat(flat_g, seg_flat).reshape(reps, a_r)
-                for s, w in zip(word_sums, packed, strict=True):
-                    s -= np.where(trim, np.take(w, lo) + np.take(w, hi), 0)
+        word_sums = [np.empty((reps, a_r), dtype=np.int64) for _ in packed]
+        buffers = _buffers()
+        for b0 in range(0, reps, BLOCK):
+            b1 = min(b0 + BLOCK, reps)
+            for n, a0, a1, s0 in groups:
+                resample_sums(
+                    u[b0:b1, s0 : s0 + (a1 - a0) * n], n, a0, a1, [w[b0:b1] for w in word_sums], buffers
+                )
         total = np.broadcast_to(fixed, (reps, a_r)).copy()
         expert_rounded: dict[int, np.ndarray] = {}
         for word, s in zip(layout, word_sums, strict=True):
@@ -189,12 +233,9 @@ def bootstrap_ranks(
                 if c in need:
                     expert_rounded[c] = r
         for r in range(reps):
-            columns = [total[r]]
-            for kind, j in tie_break:
-                columns.append(expert_rounded[j][r] if kind == "expert" else tb_fixed[j])
-            columns.append(sub_key)
-            keys = RankKeys(tuple(columns), tuple(ranges))
-            ranks_all[first + r] = competition_ranks(keys, positions)[0]
+            columns = [total[r]] + [c if c.ndim == 1 else c[r] for c in tie_columns(expert_rounded)]
+            keys = RankKeys((*columns, sub_key), tuple(ranges))
+            ranks_all[first + r] = competition_ranks(keys, fold)[0]
         if cutoff_rank is not None:
             ok = ranks_all[first : first + reps] <= cutoff_rank
             if min_score_units is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RankKeys", "competition_ranks", "submission_order"]
+__all__ = ["LastColumnFold", "RankKeys", "competition_ranks", "fold_last_column", "submission_order"]
 
 
 @dataclass(frozen=True)
@@ -38,32 +38,45 @@ def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def last_column_positions(keys: RankKeys) -> np.ndarray | None:
-    """Position of each row when sorted by the last key column only (best first, ties by index).
+@dataclass(frozen=True)
+class LastColumnFold:
+    """The order of rows by the last key column alone, computed once for many rankings that share it.
 
-    Depends only on the last column, so a caller ranking many replicates that share it (the submission
-    order) computes it once and passes it to :func:`competition_ranks`. None if it cannot be packed.
+    Attributes
+    ----------
+    positions : ndarray of int64
+        Position of each row when sorted by the last column (best first, ties by index).
+    row_at : ndarray of int64
+        The inverse: the row at each position.
     """
+
+    positions: np.ndarray
+    row_at: np.ndarray
+
+
+def fold_last_column(keys: RankKeys) -> LastColumnFold | None:
+    """Precompute :class:`LastColumnFold` for ``keys`` (None if it cannot be packed)."""
     last, r = keys.columns[-1], keys.ranges[-1]
     n = last.shape[0]
     index_bits = _bits(n)
     if _bits(r) + index_bits > 62:
         return None
     packed = np.sort(((r - 1 - last) << index_bits) | np.arange(n, dtype=np.int64))
+    row_at = packed & ((1 << index_bits) - 1)
     positions = np.empty(n, dtype=np.int64)
-    positions[packed & ((1 << index_bits) - 1)] = np.arange(n, dtype=np.int64)
-    return positions
+    positions[row_at] = np.arange(n, dtype=np.int64)
+    return LastColumnFold(positions, row_at)
 
 
-def competition_ranks(keys: RankKeys, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def competition_ranks(keys: RankKeys, fold: LastColumnFold | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Competition ranks for rows compared by ``keys``.
 
     Parameters
     ----------
     keys : RankKeys
         One column per comparison level; rows equal on every column share a rank.
-    positions : ndarray, optional
-        :func:`last_column_positions` of ``keys``, if already known.
+    fold : LastColumnFold, optional
+        :func:`fold_last_column` of ``keys``, if already known.
 
     Returns
     -------
@@ -88,22 +101,22 @@ def competition_ranks(keys: RankKeys, positions: np.ndarray | None = None) -> tu
     head_bits = sum(_bits(r) for r in keys.ranges[:-1])
     new_group = np.empty(n, dtype=bool)
     new_group[0] = True
+    # Packed keys are (−composite, tie position) so that one ascending sort puts the best row first.
     if head_bits + _bits(keys.ranges[-1]) + index_bits <= 62:
-        # one sort of packed keys: ascending on (composite, reversed index), read backwards
-        composite = _composite(keys.columns, keys.ranges)
-        packed = np.sort((composite << index_bits) | (n - 1 - np.arange(n, dtype=np.int64)))[::-1]
-        order = n - 1 - (packed & mask)
+        packed = -_composite(keys.columns, keys.ranges)
+        packed <<= index_bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & mask
         sorted_keys = packed >> index_bits
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
-    elif head_bits + index_bits <= 62 and (
-        positions is not None or (positions := last_column_positions(keys)) is not None
-    ):
+    elif head_bits + index_bits <= 62 and (fold is not None or (fold := fold_last_column(keys)) is not None):
         # the last column is folded into a precomputed position (its order with ties by index)
-        composite = _composite(keys.columns[:-1], keys.ranges[:-1])
-        packed = np.sort((composite << index_bits) | (n - 1 - positions))[::-1]
-        row_at = np.empty(n, dtype=np.int64)
-        row_at[positions] = np.arange(n, dtype=np.int64)
-        order = row_at[n - 1 - (packed & mask)]
+        packed = -_composite(keys.columns[:-1], keys.ranges[:-1])
+        packed <<= index_bits
+        packed |= fold.positions
+        packed.sort()
+        order = fold.row_at[packed & mask]
         sorted_keys = packed >> index_bits
         last = keys.columns[-1][order]
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])

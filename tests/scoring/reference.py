@@ -258,7 +258,8 @@ def reference_result(rubric, scores, indicators, applications=None, bootstrap=0,
     intervals: dict[str, tuple[int, int]] = {}
     funded: dict[str, int] = dict.fromkeys(apps, 0)
     if bootstrap:
-        ranked_apps = [a for a in apps if entries[a]["ranked"]]
+        # the documented draw order: by number of reviews, then application id
+        ranked_apps = sorted((a for a in apps if entries[a]["ranked"]), key=lambda a: (len(sorted_reviews[a]), a))
         counts = [len(sorted_reviews[a]) for a in ranked_apps]
         history: dict[str, list[int]] = {a: [] for a in ranked_apps}
         for replicate in draws(seed, bootstrap, counts):
