@@ -53,6 +53,31 @@ def round_mean_units(sums: np.ndarray, counts: np.ndarray, places: int, decimals
     return np.where(counts == 0, 0, result) if (counts == 0).any() else result
 
 
+def rounding_tables(
+    max_units: list[int], kept: np.ndarray, places: int, decimals: int
+) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """Rule 5 by table look-up: for each criterion, the rounded mean of every possible sum.
+
+    Returns, per criterion, ``(table, offsets)`` with ``table[offsets[app] + sum]`` the rounded mean of
+    ``sum`` over ``kept[app]`` reviews (in units of ``10**-decimals``); None where the table would be
+    too large (then :func:`round_mean_units` is used directly).
+    """
+    kept = np.asarray(kept, dtype=np.int64)
+    m_values = np.flatnonzero(np.bincount(kept)) if kept.size else np.zeros(1, dtype=np.int64)
+    m_code = np.zeros(int(m_values.max()) + 1, dtype=np.int64)
+    m_code[m_values] = np.arange(m_values.size)
+    out: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for mu in max_units:
+        width = int(m_values.max()) * mu + 1
+        if width * m_values.size > 4_000_000:
+            out.append(None)
+            continue
+        sums = np.arange(width, dtype=np.int64)[np.newaxis, :]
+        table = round_mean_units(sums, m_values[:, np.newaxis], places, decimals).reshape(-1)
+        out.append((table, m_code[kept] * width))
+    return out
+
+
 @dataclass(frozen=True)
 class ExpertAggregate:
     """Rules 1–3 for all applications at once.
@@ -269,7 +294,14 @@ def aggregate_reviews(
     for word, s in zip(layout, word_sums, strict=True):
         for c, shift, width in word:
             sums[c] = (s >> shift) & ((1 << width) - 1)
-    criterion_units = round_mean_units(sums, kept_count[np.newaxis, :], places, agg.decimals).T
+    sums[:, ~ranked] = 0  # unranked: no retained reviews
+    rounded = np.empty_like(sums)
+    for c, table in enumerate(rounding_tables(max_units, kept_count, places, agg.decimals)):
+        if table is None:
+            rounded[c] = round_mean_units(sums[c], kept_count, places, agg.decimals)
+        else:
+            np.take(table[0], sums[c] + table[1], out=rounded[c])
+    criterion_units = rounded.T
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
 

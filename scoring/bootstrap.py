@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .aggregate import ExpertAggregate, pack_layout, pack_rows, round_mean_units
+from .aggregate import ExpertAggregate, pack_layout, pack_rows, round_mean_units, rounding_tables
 from .rank import RankKeys, competition_ranks, fold_last_column
 
 __all__ = ["BootstrapResult", "bootstrap_ranks", "CHUNK"]
@@ -140,7 +140,7 @@ def bootstrap_ranks(
     funded_parts: list[np.ndarray] = [np.zeros(a_r, dtype=np.int64) for _ in range(n_chunks)]
 
     # rule 5 by table look-up: rounded mean of a criterion for each (retained count, sum of units)
-    tables = _rounding_tables(max_units, kept, places, decimals)
+    tables = rounding_tables(max_units, kept, places, decimals)
     need = {j for kind, j in tie_break if kind == "expert"}
     ranges = [total_range]
     for kind, j in tie_break:
@@ -257,25 +257,6 @@ def bootstrap_ranks(
     p95[ranked_apps] = part[:, i95]
     funded[ranked_apps] = np.sum(funded_parts, axis=0)
     return BootstrapResult(p5, p95, funded, replicates)
-
-
-def _rounding_tables(
-    max_units: list[int], kept: np.ndarray, places: int, decimals: int
-) -> list[tuple[np.ndarray, np.ndarray] | None]:
-    """For each criterion, a flat table of rounded means indexed by ``offset[app] + sum``.
-
-    None for a criterion whose table would be too large (then rounding is computed directly)."""
-    m_values, m_code = np.unique(kept, return_inverse=True)
-    out: list[tuple[np.ndarray, np.ndarray] | None] = []
-    for mu in max_units:
-        width = int(m_values.max()) * mu + 1
-        if width * m_values.size > 4_000_000:
-            out.append(None)
-            continue
-        sums = np.arange(width, dtype=np.int64)[np.newaxis, :]
-        table = round_mean_units(sums, m_values[:, np.newaxis], places, decimals).reshape(-1)
-        out.append((table, m_code.astype(np.int64) * width))
-    return out
 
 
 def _rounded_bound(max_units: list[int], places: int, decimals: int) -> int:
