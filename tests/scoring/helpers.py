@@ -99,9 +99,9 @@ def curve_text(points) -> list:
 
 
 @st.composite
-def rubrics(draw) -> Rubric:
+def rubrics(draw, methods: tuple[str, ...] = ("mean", "median", "trimmed_mean")) -> Rubric:
     """Random small valid rubrics covering every method, step and policy."""
-    method = draw(st.sampled_from(["mean", "median", "trimmed_mean"]))
+    method = draw(st.sampled_from(methods))
     min_experts = draw(st.integers(1, 3))
     trim = draw(st.integers(3, 5)) if method == "trimmed_mean" else None
     decimals = draw(st.integers(0, 3))

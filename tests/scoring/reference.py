@@ -259,7 +259,9 @@ def reference_result(rubric, scores, indicators, applications=None, bootstrap=0,
     funded: dict[str, int] = dict.fromkeys(apps, 0)
     if bootstrap:
         # the documented draw order: by number of reviews, then application id
-        ranked_apps = sorted((a for a in apps if entries[a]["ranked"]), key=lambda a: (len(sorted_reviews[a]), a))
+        ranked_apps = sorted(
+            (a for a in apps if entries[a]["ranked"]), key=lambda a: (len(sorted_reviews[a]), a)
+        )
         counts = [len(sorted_reviews[a]) for a in ranked_apps]
         history: dict[str, list[int]] = {a: [] for a in ranked_apps}
         for replicate in draws(seed, bootstrap, counts):

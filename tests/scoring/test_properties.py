@@ -16,8 +16,8 @@ SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
-def ranked_case(draw):
-    rubric = draw(rubrics())
+def ranked_case(draw, methods=("mean", "median", "trimmed_mean")):
+    rubric = draw(rubrics(methods))
     scores, indicators, applications = draw(campaigns(rubric))
     assume(scores)
     return rubric, scores, indicators, applications
@@ -65,10 +65,9 @@ def test_raising_one_score_never_lowers_the_mean_of_retained_totals(case, data):
 
 
 @SETTINGS
-@given(ranked_case(), st.data())
+@given(ranked_case(methods=("mean",)), st.data())
 def test_raising_one_score_never_lowers_total_with_plain_mean(case, data):
     rubric, scores, indicators, applications = case
-    assume(rubric.aggregation.method == "mean")
     i = data.draw(st.integers(0, len(scores) - 1))
     app, expert, key, score = scores[i]
     step = rubric.criterion(key).step
