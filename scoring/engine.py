@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -19,9 +19,11 @@ import numpy as np
 from .aggregate import aggregate_reviews, score_places
 from .allocate import allocate_ranked
 from .bootstrap import bootstrap_ranks
+from .experts import expert_diagnostics
 from .indicators import check_figure, formula_units
-from .numbers import round_half_up, units_to_decimal
+from .numbers import round_half_up, to_decimal, units_to_decimal
 from .rank import RankKeys, competition_ranks, submission_order
+from .reliability import panel_reliability
 from .rubric import Rubric
 
 __all__ = ["ApplicationResult", "RankResult", "ScoringInputError", "rank_applications", "parse_submitted_at"]
@@ -468,8 +470,6 @@ def _score_units(crit: Any, score: object, places: int, problems: _Problems, i: 
             "scores", i, f"the score for '{crit.key}' is empty", f"write a number from 0 to {crit.max}"
         )
         return None
-    from .numbers import to_decimal
-
     try:
         value = to_decimal(score, what="score")
     except ValueError:
@@ -738,8 +738,6 @@ def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> Ra
 
 def _panel(totals: np.ndarray, expert_ids: list[str]) -> tuple[tuple[Any, ...], Any]:
     """Expert diagnostics and reliability on the applications that have at least one review."""
-    from .experts import expert_diagnostics
-    from .reliability import panel_reliability
 
     reviewed = totals[~np.all(np.isnan(totals), axis=1)] if totals.size else totals
     return tuple(expert_diagnostics(reviewed, expert_ids)), panel_reliability(reviewed)
@@ -747,8 +745,7 @@ def _panel(totals: np.ndarray, expert_ids: list[str]) -> tuple[tuple[Any, ...], 
 
 def _ceil_units(value: Decimal, decimals: int) -> int:
     scaled = value.scaleb(decimals)
-    whole = int(scaled.to_integral_value(rounding="ROUND_CEILING"))
-    return whole
+    return int(scaled.to_integral_value(rounding=ROUND_CEILING))
 
 
 def _tie_break_columns(rubric: Rubric) -> list[tuple[str, int]]:
