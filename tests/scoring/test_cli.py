@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -510,3 +511,19 @@ def test_python_m_scoring_runs_as_a_module(tmp_path):
         check=False,
     )
     assert proc.returncode == 2
+
+
+def test_cli_verify_reliability_within_tolerance(files, capsys):
+    pkg = make_package(files, capsys)
+    data = loads_json((pkg / "result.json").read_bytes())
+    value = data["reliability"]["kendall_w"]
+    text = (pkg / "result.json").read_text(encoding="utf-8")
+    nudged = text.replace(f'"kendall_w": {value}', f'"kendall_w": {value * (1 + Decimal("1e-12"))}')
+    (pkg / "result.json").write_text(nudged, encoding="utf-8")
+    write_manifest(pkg, rank={"bootstrap": 40, "seed": 3})
+    assert run(["verify", str(pkg)], capsys)[0] == 0
+    off = text.replace(f'"kendall_w": {value}', f'"kendall_w": {value + Decimal("0.001")}')
+    (pkg / "result.json").write_text(off, encoding="utf-8")
+    write_manifest(pkg, rank={"bootstrap": 40, "seed": 3})
+    code, out, _ = run(["verify", str(pkg)], capsys)
+    assert code == 1 and "result.json.reliability.kendall_w" in out
