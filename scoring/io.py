@@ -178,7 +178,7 @@ def dumps_json(data: Any, indent: int = 2) -> str:
 
     Examples
     --------
-    >>> print(dumps_json({"total": Decimal("84.10"), "单位": "北京"}))
+    >>> print(dumps_json({"total": Decimal("84.10"), "单位": "北京"}), end="")
     {
       "total": 84.10,
       "单位": "北京"
