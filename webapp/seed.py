@@ -1,26 +1,39 @@
 """The demo campaign (``flask seed demo``): 2014, both programs, an account for every role.
 
 Everything here goes through the same operations as the web pages, with the clock set to the
-dates on which each step would really have happened, so the audit log tells a believable story.
-Figures are illustrative, not real statistics.
+dates on which each step would really have happened, so the audit log tells a believable story:
+the pilot program (office nominations in June, submissions in July, all passed in August) and the
+post-subsidy program (figures and files in September–October, submissions until 31 October, some
+withdrawn and resubmitted, drafts that never got finished, units that never started, and a formal
+check in November that the office has not finished). Both programs are left in formal_check.
+
+Figures are illustrative, not real statistics (演示数据，非真实统计): see ``webapp.demo_data``.
 """
 
 from __future__ import annotations
 
+import io
+import random
+from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
 
+from webapp import demo_data
+from webapp.applications import operations as ops
+from webapp.applications.models import Application, ApplicationStatus, CheckDecision
 from webapp.auth.models import ApplicantRole, Role, User
 from webapp.auth.operations import create_user
 from webapp.auth.passwords import hash_password
 from webapp.campaigns.models import Campaign, Phase, ProgramKind
-from webapp.campaigns.operations import add_program, advance_phase, create_campaign
+from webapp.campaigns.operations import add_program, advance_phase, apply_due_transitions, create_campaign
+from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
-from webapp.core.timeutil import beijing_datetime
+from webapp.core.timeutil import beijing_datetime, format_beijing
 from webapp.units.models import Unit, UnitCategory
 
 DEMO_PASSWORD = "Kexie@2014demo"
@@ -75,14 +88,32 @@ def build_demo() -> str:
     shared_hash = hash_password(DEMO_PASSWORD)  # one published demo password: hash it once
     with clock_at(_bj(DEMO_YEAR, 6, 4)):
         for username, name, role, _extra in STAFF:
-            create_user(username=username, display_name=name, password=DEMO_PASSWORD, role=role,
-                        must_change_password=False, password_hash=shared_hash, actor="演示数据")
+            create_user(
+                username=username,
+                display_name=name,
+                password=DEMO_PASSWORD,
+                role=role,
+                must_change_password=False,
+                password_hash=shared_hash,
+                actor="演示数据",
+            )
         for username, name, region, affiliation in EXPERTS:
-            create_user(username=username, display_name=name, password=DEMO_PASSWORD, role=Role.expert,
-                        home_region=units[region], affiliation=affiliation, must_change_password=False,
-                        password_hash=shared_hash, actor="演示数据")
+            create_user(
+                username=username,
+                display_name=name,
+                password=DEMO_PASSWORD,
+                role=Role.expert,
+                home_region=units[region],
+                affiliation=affiliation,
+                must_change_password=False,
+                password_hash=shared_hash,
+                actor="演示数据",
+            )
         for unit in sorted(units.values(), key=lambda u: u.sort_key):
-            for suffix, arole, title in (("c", ApplicantRole.clerk, "填报员"), ("l", ApplicantRole.leader, "负责人")):
+            for suffix, arole, title in (
+                ("c", ApplicantRole.clerk, "填报员"),
+                ("l", ApplicantRole.leader, "负责人"),
+            ):
                 create_user(
                     username=f"u{unit.code}{suffix}",
                     display_name=f"{unit.region}科协{title}（演示）",
@@ -118,6 +149,10 @@ def build_demo() -> str:
         advance_phase(post, Phase.open, reason="按实施方案开放申报", actor=office)
     db.session.flush()
 
+    story = _Story(units, pilot=pilot, post=post, office=office)
+    story.plan()
+    story.run()
+
     lines = [
         "演示数据已建立：2014 年度活动（后补助、试点示范两个项目）。",
         f"所有演示账户的密码均为：{DEMO_PASSWORD}",
@@ -133,6 +168,439 @@ def build_demo() -> str:
         "",
         f"申报单位共 {sum(1 for u in units.values() if u.category != UnitCategory.city)} 个省级（含兵团）、"
         f"{sum(1 for u in units.values() if u.category == UnitCategory.city)} 个副省级城市。",
+        "",
+        *story.summary(),
+        "",
         "打开 http://127.0.0.1:5000 登录。",
     ]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ the story
+# Post-subsidy: who is in which state. Every unit not named here submits on time and is checked.
+NEVER_STARTED = ("140000", "460000", "540000", "630000", "220100", "350200")
+DRAFTS = {  # incomplete drafts at the deadline, each missing something else
+    "150000": "figures_only",
+    "230000": "some_evidence",
+    "640000": "partial_figures",
+    "520000": "no_recommendation",
+    "210100": "no_letter",
+}
+WITHDRAWN = {  # withdrew once before the deadline, changed something, resubmitted
+    "130000": "figures",
+    "430000": "evidence",
+    "330200": "letter",
+}
+ROSTER_SHORT = "510000"  # the roster lacks the two latest associations (count mismatch)
+ROSTER_DUPLICATE = "370200"  # one association entered twice (duplicate flagged, count mismatch)
+RETURNED_RESUBMITTED = "360000"  # returned for correction, added the material and resubmitted in time
+RETURNED_OPEN = "610100"  # returned for correction, did not resubmit
+REJECTED = "620000"
+UNDECIDED = 8  # the latest submissions, still waiting for the office's formal check
+PILOT = ("320000", "330000", "370000", "420000", "440000", "440300")
+
+POST_EVIDENCE = {
+    "leadership": ("关于加强企业科协组织建设工作的通知", "企业科协组织建设工作领导小组成立文件"),
+    "planning": ("2014年企业科协组织建设工作推进计划", "本地区企业和园区情况调研报告"),
+    "quality": ("新建企业科协“一强五有”达标情况汇总", "企业科协整顿和规范情况说明"),
+    "services": ("院士专家工作站和学会服务站建设情况", "“讲理想、比创新、比贡献”活动总结"),
+    "timeliness": ("2014年企业科协组织建设工作总结", "检查考核自查报告"),
+}
+PILOT_EVIDENCE = {
+    "attention_planning": ("企业科协组织建设发展规划（2014—2016年）", "2014年度企业科协工作计划"),
+    "demonstration": ("服务企业技术创新特色工作案例汇编", "海智计划工作基地建设情况"),
+    "research_visit": ("调研考察接待情况及活动信息汇编",),
+    "matching_commitment": ("自筹配套资金承诺函", "配套资金预算安排说明"),
+}
+
+
+def _at(day: date, hh: int, mm: int, ss: int = 0) -> datetime:
+    return beijing_datetime(day, time(hh, mm, ss))
+
+
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class _Story:
+    """Plans every step of the demo on a timeline, then replays it in date order with the clock set."""
+
+    def __init__(self, units: dict[str, Unit], *, pilot, post, office: User):
+        self.units = units
+        self.pilot, self.post, self.office = pilot, post, office
+        self.rng = random.Random(DEMO_YEAR)
+        self.plans = demo_data.demo_plans(units.values())
+        names = [f"u{code}{suffix}" for code in units for suffix in "cl"]
+        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))}
+        self.clerk = {code: users[f"u{code}c"] for code in units}
+        self.leader = {code: users[f"u{code}l"] for code in units}
+        self.apps: dict[tuple[str, str], Application] = {}
+        self.steps: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.rubrics = {"pilot": rubric_of(pilot), "post": rubric_of(post)}
+        self.submitted_at: dict[str, datetime] = {}  # post-subsidy: final submission
+
+    # ---------------------------------------------------------------- timeline
+
+    def at(self, moment: datetime, action: Callable[[], None]) -> None:
+        self.steps.append((moment, len(self.steps), action))
+
+    def run(self) -> None:
+        for moment, _n, action in sorted(self.steps, key=lambda s: (s[0], s[1])):
+            with clock_at(moment):
+                action()
+
+    def moment(self, first: date, last: date, hours: tuple[int, int] = (9, 17)) -> datetime:
+        """A random time in office hours on a random working day in [first, last]."""
+        day = demo_data.workday(self.rng, first, last)
+        return _at(day, self.rng.randint(*hours), self.rng.randint(0, 59), self.rng.randint(0, 59))
+
+    # ---------------------------------------------------------------- steps (each runs at its moment)
+
+    def _start(self, kind: str, code: str) -> None:
+        unit = self.units[code]
+        if kind == "pilot":
+            self.apps[(kind, code)] = ops.nominate(self.pilot, unit, actor=self.office)
+        else:
+            self.apps[(kind, code)] = ops.start_application(self.post, unit, actor=self.clerk[code])
+
+    def _figures(self, kind: str, code: str, figures: dict[str, int | None]) -> None:
+        raw = {k: None if v is None else str(v) for k, v in figures.items()}
+        ops.save_figures(self.apps[(kind, code)], raw, actor=self.clerk[code])
+
+    def _evidence(self, kind: str, code: str, criterion: str, title: str, day: date) -> None:
+        unit = self.units[code]
+        rubric = self.rubrics[kind]
+        criterion_title = next(c.title for c in rubric.expert_criteria if c.key == criterion)
+        data = demo_data.pdf_document(
+            title,
+            [
+                unit.name,
+                rubric.title,
+                f"评分项目：{criterion_title}",
+                f"材料名称：{title}",
+                f"本文件为演示系统生成的示例材料，内容不代表{unit.name}的真实工作情况。",
+                _cn(day),
+            ],
+            comment=f"{demo_data.ILLUSTRATIVE}：{unit.name}｜{criterion_title}｜{title}",
+        )
+        ops.add_evidence(
+            self.apps[(kind, code)],
+            criterion=criterion,
+            title=title,
+            stream=io.BytesIO(data),
+            filename=f"{title}.pdf",
+            actor=self.clerk[code],
+        )
+
+    def _roster(self, kind: str, code: str, rows: list[demo_data.Association], day: date) -> None:
+        unit = self.units[code]
+        data = demo_data.roster_workbook(unit.name, rows, filled_on=day)
+        ops.import_roster(
+            self.apps[(kind, code)],
+            stream=io.BytesIO(data),
+            filename=f"{unit.region}{DEMO_YEAR}年新建企业科协名册.xlsx",
+            actor=self.clerk[code],
+        )
+
+    def _recommendation(self, kind: str, code: str) -> None:
+        unit = self.units[code]
+        application = self.apps[(kind, code)]
+        values = application.figure_values()
+        new, task = values.get("enterprise_kexie_new") or 0, values.get("task_new_kexie") or 0
+        done = f"，完成目标任务的 {round(new * 100 / task)}%" if task else ""
+        if kind == "pilot":
+            funds = values.get("matching_funds") or 0
+            text = (
+                f"{unit.name}把企业科协组织建设列入重要议事日程，有发展规划和年度计划，有领导分管和专人负责。"
+                f"{DEMO_YEAR}年上半年新建企业科协 {new} 个{done}，服务企业技术创新特色鲜明。"
+                f"我会承诺自筹配套资金 {funds / 10000:g} 万元。同意推荐申报{DEMO_YEAR}年度企业科协组织建设试点示范单位。"
+            )
+        else:
+            text = (
+                f"{unit.name}高度重视企业科协组织建设工作，主要领导亲自部署，分管领导具体负责。"
+                f"{DEMO_YEAR}年新建企业科协 {new} 个{done}；建立科协联系人制度企业 "
+                f"{values.get('liaison_enterprises') or 0} 家。经审核，申报材料真实、完整，"
+                f"同意推荐申报{DEMO_YEAR}年度企业科协组织建设后补助。"
+            )
+        ops.save_recommendation(application, text=text, actor=self.leader[code])
+
+    def _letter(self, kind: str, code: str, day: date, *, scan: bool, corrected: bool = False) -> None:
+        unit = self.units[code]
+        label = "试点示范单位" if kind == "pilot" else "后补助"
+        if scan:
+            data = demo_data.letter_scan_png(int(code) + (1 if corrected else 0))
+            filename = "盖章推荐函扫描件.png"
+        else:
+            data = demo_data.pdf_document(
+                "推荐函" + ("（更正）" if corrected else ""),
+                [
+                    "中国科协计划财务部：",
+                    "　　根据《中国科协2014年推进企业科协组织建设工作实施方案》（科协计函企字〔2014〕25号）要求，"
+                    f"经研究，同意推荐{unit.name}申报{DEMO_YEAR}年度企业科协组织建设{label}。",
+                    "　　特此推荐。",
+                    f"{unit.name}（盖章）",
+                    _cn(day),
+                ],
+                comment=f"{demo_data.ILLUSTRATIVE}：{unit.name}｜盖章推荐函｜{label}",
+                seal="演示用章",
+            )
+            filename = "盖章推荐函（更正）.pdf" if corrected else "盖章推荐函.pdf"
+        ops.add_recommendation_letter(
+            self.apps[(kind, code)], stream=io.BytesIO(data), filename=filename, actor=self.leader[code]
+        )
+
+    def _submit(self, kind: str, code: str, *, may_fail: bool = False) -> None:
+        try:
+            ops.submit(self.apps[(kind, code)], actor=self.leader[code])
+        except ops.ApplicationError:
+            if not may_fail:
+                raise  # the refusal is audited; the demo shows it on purpose only where may_fail
+
+    def _withdraw(self, kind: str, code: str) -> None:
+        ops.withdraw(self.apps[(kind, code)], actor=self.leader[code])
+
+    def _check(self, code: str, decision: CheckDecision, note: str = "") -> None:
+        ops.formal_check(self.apps[("post", code)], decision=decision, note=note, actor=self.office)
+
+    # ---------------------------------------------------------------- planning
+
+    def plan(self) -> None:
+        self.plan_pilot()
+        self.plan_post()
+        self.plan_formal_check()
+
+    def _files(self, kind: str, code: str, first: datetime, last: datetime, criteria=None) -> None:
+        """Evidence for each criterion (a second file for some), at random moments between two times."""
+        catalogue = PILOT_EVIDENCE if kind == "pilot" else POST_EVIDENCE
+        rubric = self.rubrics[kind]
+        keys = [c.key for c in rubric.expert_criteria]
+        for key in keys if criteria is None else criteria:
+            titles = catalogue.get(key, (f"{key}佐证材料",))
+            chosen = titles[:1] + tuple(t for t in titles[1:] if self.rng.random() < 0.4)
+            for title in chosen:
+                when = self.moment(first.date() + timedelta(days=1), last.date() - timedelta(days=1))
+                day = when.date()
+                self.at(when, lambda c=code, k=key, t=title, d=day: self._evidence(kind, c, k, t, d))
+
+    def plan_pilot(self) -> None:
+        nominated = _at(date(DEMO_YEAR, 6, 16), 10, 5)
+        for n, code in enumerate(PILOT):
+            self.at(nominated + timedelta(minutes=3 * n), lambda c=code: self._start("pilot", c))
+            plan = self.plans[code]
+            figures_at = self.moment(date(DEMO_YEAR, 7, 1), date(DEMO_YEAR, 7, 4))
+            submit_at = self.moment(date(DEMO_YEAR, 7, 21), date(DEMO_YEAR, 7, 31))
+            self.at(figures_at, lambda c=code, f=plan.pilot_figures: self._figures("pilot", c, f))
+            self._files("pilot", code, figures_at, submit_at)
+            roster_at = self.moment(date(DEMO_YEAR, 7, 7), date(DEMO_YEAR, 7, 15))
+            rows = plan.founded_by(date(DEMO_YEAR, 6, 30))
+            day = roster_at.date()
+            self.at(roster_at, lambda c=code, r=rows, d=day: self._roster("pilot", c, r, d))
+            self.step_leader("pilot", code, submit_at, scan=False)
+        self.at(_at(date(DEMO_YEAR, 8, 1), 8, 45), lambda: apply_due_transitions(self.pilot))
+        for n, code in enumerate(PILOT):
+            self.at(
+                _at(date(DEMO_YEAR, 8, 4), 9, 30) + timedelta(minutes=25 * n),
+                lambda c=code: ops.formal_check(
+                    self.apps[("pilot", c)],
+                    decision=CheckDecision.passed,
+                    note="材料齐全。",
+                    actor=self.office,
+                ),
+            )
+
+    def step_leader(self, kind: str, code: str, submit_at: datetime, *, scan: bool) -> None:
+        self.at(submit_at - timedelta(minutes=35), lambda: self._recommendation(kind, code))
+        self.at(
+            submit_at - timedelta(minutes=12),
+            lambda: self._letter(kind, code, submit_at.date(), scan=scan),
+        )
+        self.at(submit_at, lambda: self._submit(kind, code))
+
+    def plan_post(self) -> None:
+        for code in sorted(self.units):
+            if code in NEVER_STARTED:
+                continue
+            plan = self.plans[code]
+            state = DRAFTS.get(code, "submitted")
+            figures_at = self.moment(date(DEMO_YEAR, 9, 1), date(DEMO_YEAR, 10, 14), hours=(9, 11))
+            if code in WITHDRAWN:
+                first_submit = {
+                    "130000": _at(date(DEMO_YEAR, 10, 21), 10, 17, 32),
+                    "430000": _at(date(DEMO_YEAR, 10, 27), 11, 4, 9),
+                    "330200": _at(date(DEMO_YEAR, 10, 30), 16, 22, 45),
+                }[code]
+            else:
+                first_submit = self.moment(date(DEMO_YEAR, 10, 20), date(DEMO_YEAR, 10, 31))
+                if self.rng.random() < 0.15:  # some leaders submit in the evening
+                    first_submit = first_submit.replace(hour=first_submit.hour + 3)
+            self.at(figures_at - timedelta(minutes=4), lambda c=code: self._start("post", c))
+            figures = dict(plan.figures)
+            if state == "partial_figures":
+                for key in (
+                    "task_new_kexie",
+                    "task_liaison",
+                    "national_parks_total",
+                    "national_parks_with_kexie",
+                ):
+                    figures[key] = None
+            self.at(figures_at, lambda c=code, f=figures: self._figures("post", c, f))
+            if state == "figures_only":
+                continue
+            criteria = None
+            if state == "some_evidence":
+                criteria = [c.key for c in self.rubrics["post"].expert_criteria][:3]
+            elif state == "partial_figures":
+                criteria = [c.key for c in self.rubrics["post"].expert_criteria][:2]
+            self._files("post", code, figures_at, first_submit, criteria)
+            if state in ("some_evidence", "partial_figures"):
+                continue
+            rows = list(plan.associations)
+            if code == ROSTER_SHORT:
+                rows = rows[:-2]
+            elif code == ROSTER_DUPLICATE:
+                rows = rows + [rows[3]]
+            roster_at = self.moment(
+                max(figures_at.date() + timedelta(days=1), date(DEMO_YEAR, 9, 2)),
+                first_submit.date() - timedelta(days=1),
+            )
+            day = roster_at.date()
+            self.at(roster_at, lambda c=code, r=rows, d=day: self._roster("post", c, r, d))
+            if state == "no_recommendation":
+                self.at(
+                    _at(date(DEMO_YEAR, 10, 30), 16, 8), lambda c=code: self._submit("post", c, may_fail=True)
+                )
+                continue
+            if state == "no_letter":
+                self.at(_at(date(DEMO_YEAR, 10, 31), 23, 20), lambda c=code: self._recommendation("post", c))
+                self.at(
+                    _at(date(DEMO_YEAR, 10, 31), 23, 52, 18),
+                    lambda c=code: self._submit("post", c, may_fail=True),
+                )
+                continue
+            self.step_leader("post", code, first_submit, scan=self.rng.random() < 0.25)
+            self.submitted_at[code] = first_submit
+            if code in WITHDRAWN:
+                self.plan_withdrawal(code, first_submit)
+
+    def plan_withdrawal(self, code: str, first_submit: datetime) -> None:
+        what = WITHDRAWN[code]
+        day = first_submit.date()
+        if what == "figures":  # the liaison count was corrected after the receipt was printed
+            withdraw_at, fix_at, again = (
+                _at(day + timedelta(days=2), 9, 10),
+                _at(day + timedelta(days=2), 10, 5),
+                _at(day + timedelta(days=3), 15, 20, 11),
+            )
+            figures = dict(self.plans[code].figures)
+            figures["liaison_enterprises"] += 12
+            self.at(fix_at, lambda: self._figures("post", code, figures))
+        elif what == "evidence":  # a missing report was added
+            withdraw_at, fix_at, again = (
+                _at(day + timedelta(days=1), 9, 30),
+                _at(day + timedelta(days=1), 14, 2),
+                _at(day + timedelta(days=2), 10, 15, 40),
+            )
+            self.at(
+                fix_at,
+                lambda: self._evidence(
+                    "post", code, "services", "补充：学会服务站工作简报（第3期）", fix_at.date()
+                ),
+            )
+        else:  # the letter carried a wrong date: a corrected one replaces it, minutes before the deadline
+            withdraw_at, fix_at, again = (
+                _at(day + timedelta(days=1), 10, 5),
+                _at(day + timedelta(days=1), 22, 58),
+                _at(day + timedelta(days=1), 23, 41, 7),
+            )
+            self.at(fix_at, lambda: self._letter("post", code, fix_at.date(), scan=False, corrected=True))
+        self.at(withdraw_at, lambda: self._withdraw("post", code))
+        self.at(again, lambda: self._submit("post", code))
+        self.submitted_at[code] = again
+
+    def plan_formal_check(self) -> None:
+        self.at(_at(date(DEMO_YEAR, 11, 3), 8, 32), lambda: apply_due_transitions(self.post))
+        special = {RETURNED_RESUBMITTED, RETURNED_OPEN, REJECTED}
+        ordinary = sorted(
+            (c for c in self.submitted_at if c not in special), key=lambda c: self.submitted_at[c]
+        )
+        to_pass = ordinary[: len(ordinary) - UNDECIDED]
+        days = [date(DEMO_YEAR, 11, d) for d in (3, 4, 5, 6)]
+        per_day = -(-len(to_pass) // len(days))
+        for n, code in enumerate(to_pass):
+            when = _at(days[n // per_day], 9, 10) + timedelta(
+                minutes=40 * (n % per_day) + self.rng.randint(0, 25)
+            )
+            self.at(when, lambda c=code: self._check(c, CheckDecision.passed, "材料齐全。"))
+        self.at(
+            _at(date(DEMO_YEAR, 11, 4), 10, 48),
+            lambda: self._check(
+                REJECTED,
+                CheckDecision.rejected,
+                "推荐函未经单位负责人签字、未加盖公章，且所附佐证材料均为2013年度材料，"
+                "不符合《实施方案》关于报送本年度工作材料的要求，形式审查不予通过。",
+            ),
+        )
+        returned = _at(date(DEMO_YEAR, 11, 4), 15, 6)
+        self.at(
+            returned,
+            lambda: self._check(
+                RETURNED_RESUBMITTED,
+                CheckDecision.returned,
+                "“工作及时性与实效”的佐证材料只有封面，缺少2014年企业科协组织建设工作总结正文，请在补正期限内补充上传后重新提交。",
+            ),
+        )
+        fix = _at(date(DEMO_YEAR, 11, 6), 10, 12)
+        self.at(
+            fix,
+            lambda: self._evidence(
+                "post",
+                RETURNED_RESUBMITTED,
+                "timeliness",
+                "2014年企业科协组织建设工作总结（正文）",
+                fix.date(),
+            ),
+        )
+        self.at(_at(date(DEMO_YEAR, 11, 6), 10, 40, 26), lambda: self._submit("post", RETURNED_RESUBMITTED))
+        self.at(
+            _at(date(DEMO_YEAR, 11, 5), 15, 20),
+            lambda: self._check(
+                RETURNED_OPEN,
+                CheckDecision.returned,
+                "“组织质量与活力”的佐证材料缺少新建企业科协“一强五有”达标情况汇总表，请在补正期限内补充上传后重新提交。",
+            ),
+        )
+
+    # ---------------------------------------------------------------- summary
+
+    def summary(self) -> list[str]:
+        region = {code: unit.region for code, unit in self.units.items()}
+        lines = [f"演示情景（{demo_data.ILLUSTRATIVE}：各单位的数字、名册和文件都是生成的示例）："]
+        for program in (self.pilot, self.post):
+            applications = db.session.scalars(select(Application).where(Application.program_id == program.id))
+            counts = Counter(ApplicationStatus(a.status) for a in applications)
+            parts = [f"{s.label} {counts[s]}" for s in ApplicationStatus if counts[s]]
+            total = sum(counts.values())
+            extra = (
+                f"；邀请申报 {total} 个单位"
+                if ProgramKind(program.kind) == ProgramKind.pilot
+                else f"；未申报 {len(self.units) - total} 个单位"
+            )
+            lines.append(
+                f"  {ProgramKind(program.kind).label}（{DEMO_YEAR} 年 "
+                f"{format_beijing(program.submission_deadline, '%m-%d')} 截止，"
+                f"当前阶段：{program.phase_label}）：" + "、".join(parts) + extra + "。"
+            )
+        lines += [
+            "值得一看的账户：",
+            f"  u{RETURNED_OPEN}l    {region[RETURNED_OPEN]}：退回补正（补正期限已过，未重新提交）",
+            f"  u{RETURNED_RESUBMITTED}l    {region[RETURNED_RESUBMITTED]}：退回补正后补充材料并重新提交，待复查",
+            f"  u{REJECTED}l    {region[REJECTED]}：形式审查不通过（附理由）",
+            f"  u130000l    {region['130000']}：截止前撤回后重新提交（第一张回执标为已撤回）",
+            f"  u{ROSTER_SHORT}c    {region[ROSTER_SHORT]}：名册行数与填报的本年度新建企业科协数不一致",
+            f"  u520000c    {region['520000']}：草稿，负责人尚未写推荐意见、上传推荐函",
+            f"  u150000c    {region['150000']}：草稿，只填了数据",
+            f"  u460000c    {region['460000']}：未申报",
+            f"  u{PILOT[0]}l    {region[PILOT[0]]}：试点示范（已通过形式审查）和后补助",
+            "  office      业务处室：后补助项目还有待形式审查的申报",
+        ]
+        return lines
