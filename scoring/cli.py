@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         "--bootstrap", type=int, default=0, metavar="B", help="bootstrap replicates (default 0)"
     )
     rank.add_argument("--seed", type=int, default=None, metavar="S", help="bootstrap seed")
+    rank.add_argument(
+        "--budget", type=int, help="budget for the funding cutoff of p_funded (default: the rubric's)"
+    )
+    rank.add_argument(
+        "--count", type=int, help="count for the funding cutoff of p_funded (default: the rubric's)"
+    )
     rank.add_argument("--out", required=True, type=Path)
 
     alloc = sub.add_parser("allocate", help="compute awards.json from result.json")
@@ -126,10 +132,14 @@ def _cmd_rank(args: argparse.Namespace) -> int:
             tables["applications"].rows if "applications" in tables else None,
             bootstrap=args.bootstrap,
             seed=args.seed,
+            budget=args.budget,
+            count=args.count,
             origins=origins,
         )
     except ScoringInputError as exc:
         return _fail(exc.problems)
+    except ValueError as exc:
+        return _fail([f"--budget/--count: {exc}; give positive whole numbers"])
     write_atomic(args.out, dumps_json(result.to_json()))
     ranked = sum(1 for a in result.applications if a.rank is not None)
     print(f"wrote {args.out}: {len(result.applications)} applications, {ranked} ranked")

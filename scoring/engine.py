@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from .aggregate import aggregate_reviews, score_places
-from .allocate import allocate_ranked
+from .allocate import allocate_ranked, allocation_rule
 from .bootstrap import bootstrap_ranks
 from .experts import expert_diagnostics
 from .indicators import check_figure, formula_units
 from .numbers import round_half_up, to_decimal, units_to_decimal
 from .rank import RankKeys, competition_ranks, submission_order
 from .reliability import panel_reliability
+from .rubric import Allocation as AllocationRule
 from .rubric import Rubric
 
 __all__ = ["ApplicationResult", "RankResult", "ScoringInputError", "rank_applications", "parse_submitted_at"]
@@ -205,6 +206,9 @@ def rank_applications(
     bootstrap: int = 0,
     seed: int | None = None,
     *,
+    budget: int | None = None,
+    count: int | None = None,
+    amounts: Mapping[str, int | Decimal] | None = None,
     origins: Mapping[str, tuple[str, Sequence[int]]] | None = None,
 ) -> RankResult:
     """Rank applications by DESIGN §8 rules 1–7.
@@ -223,6 +227,10 @@ def rank_applications(
         Bootstrap replicates (rule 7); 0 for none.
     seed : int, optional
         Seed of the bootstrap (same seed, same result).
+    budget, count, amounts : optional
+        Allocation overrides, as for :func:`scoring.allocate.allocate`: the funding cutoff behind
+        ``p_funded``, ``boundary`` and ``tie_at_cutoff`` is the one this allocation gives. Pass the same
+        values to ``allocate``.
     origins : mapping, optional
         ``{"scores"|"indicators"|"applications": (file name, line number of each row)}`` so that messages
         name file and line.
@@ -251,11 +259,12 @@ def rank_applications(
         raise ValueError(f"bootstrap must be a whole number >= 0, got {bootstrap!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    rule = allocation_rule(rubric, budget, count, amounts)
     problems = _Problems(origins)
     campaign = _validate(rubric, scores, indicators, applications, problems)
     if problems.items or campaign is None:
         raise ScoringInputError(problems.items)
-    return _rank(rubric, campaign, int(bootstrap), None if seed is None else int(seed))
+    return _rank(rubric, campaign, int(bootstrap), None if seed is None else int(seed), rule)
 
 
 @dataclass
@@ -544,6 +553,7 @@ def rank_arrays(
     n_experts: int,
     exact_figures: list[dict[str, Decimal | None]] | None = None,
     allocation: bool = True,
+    rule: AllocationRule | None = None,
     bootstrap: int = 0,
     seed: int | None = None,
 ) -> ArrayRanking:
@@ -566,6 +576,8 @@ def rank_arrays(
         Exact figures per application for the rare values float arithmetic cannot round with certainty.
     allocation : bool
         Compute the funding cutoff (rule 8 on this ranking); needed for bootstrap's ``p_funded``.
+    rule : rubric.Allocation, optional
+        Allocation parameters for the cutoff (default: the rubric's).
     bootstrap, seed : int
         Rule 7.
     """
@@ -596,8 +608,9 @@ def rank_arrays(
     cutoff = None
     tied: tuple[int, ...] = ()
     if allocation or bootstrap:
+        rule = rule or rubric.allocation
         point = allocate_ranked(
-            rubric.allocation,
+            rule,
             [(str(a), int(rank[a]), units_to_decimal(int(total_units[a]), decimals)) for a in order],
         )
         cutoff = point.cutoff_rank
@@ -605,7 +618,7 @@ def rank_arrays(
 
     boot = None
     if bootstrap > 0:
-        min_score = rubric.allocation.min_score
+        min_score = (rule or rubric.allocation).min_score
         boot = bootstrap_ranks(
             agg=agg,
             units=units,
@@ -628,7 +641,9 @@ def rank_arrays(
     )
 
 
-def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> RankResult:
+def _rank(
+    rubric: Rubric, c: _Campaign, replicates: int, seed: int | None, rule: AllocationRule
+) -> RankResult:
     decimals = rubric.aggregation.decimals
     places = score_places(rubric)
     n_apps = len(c.app_ids)
@@ -649,6 +664,7 @@ def _rank(rubric: Rubric, c: _Campaign, replicates: int, seed: int | None) -> Ra
         submission,
         n_experts=len(c.expert_ids),
         exact_figures=c.figures,
+        rule=rule,
         bootstrap=replicates,
         seed=seed,
     )

@@ -222,6 +222,9 @@ def verify_package(path: str | Path) -> VerifyReport:
             tables["applications"].rows if "applications" in tables else None,
             bootstrap=int(rank_params.get("bootstrap", 0) or 0),
             seed=None if rank_params.get("seed") is None else int(rank_params["seed"]),
+            budget=alloc_params.get("budget"),
+            count=alloc_params.get("count"),
+            amounts=alloc_params.get("amounts"),
             origins={kind: (t.name, t.lines) for kind, t in tables.items()},
         )
         awards = allocate(

@@ -222,7 +222,9 @@ def draws(seed, replicates: int, counts: list[int], chunk: int = 25) -> list[lis
     return out
 
 
-def reference_result(rubric, scores, indicators, applications=None, bootstrap=0, seed=None) -> dict:
+def reference_result(
+    rubric, scores, indicators, applications=None, bootstrap=0, seed=None, budget=None, count=None
+) -> dict:
     """result.json (without experts and reliability) computed the plain way."""
     d = rubric.aggregation.decimals
     expert_keys = [c.key for c in rubric.expert_criteria]
@@ -252,7 +254,7 @@ def reference_result(rubric, scores, indicators, applications=None, bootstrap=0,
         entries[app] = e
     ranked_entries = {a: e for a, e in entries.items() if e["ranked"]}
     ranks = competition(rubric, ranked_entries)
-    point = allocation(rubric, [(a, ranks[a], e["total"]) for a, e in ranked_entries.items()])
+    point = allocation(rubric, [(a, ranks[a], e["total"]) for a, e in ranked_entries.items()], budget, count)
     cutoff = point["cutoff"]
 
     intervals: dict[str, tuple[int, int]] = {}

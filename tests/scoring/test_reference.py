@@ -50,12 +50,22 @@ def test_rank_matches_reference_without_applications_list(case):
     assert _engine_json(engine) == _plain(reference_result(rubric, scores, indicators))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rubric_and_campaign(), st.integers(1, 60), st.integers(0, 2**32))
-def test_bootstrap_matches_reference_on_random_campaigns(case, replicates, seed):
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rubric_and_campaign(),
+    st.integers(1, 60),
+    st.integers(0, 2**32),
+    st.one_of(st.none(), st.integers(1, 6)),
+    st.one_of(st.none(), st.integers(1, 9).map(lambda k: k * 100000)),
+)
+def test_bootstrap_matches_reference_on_random_campaigns(case, replicates, seed, count, budget):
     rubric, (scores, indicators, applications) = case
-    engine = rank_applications(rubric, scores, indicators, applications, bootstrap=replicates, seed=seed)
-    expected = reference_result(rubric, scores, indicators, applications, bootstrap=replicates, seed=seed)
+    engine = rank_applications(
+        rubric, scores, indicators, applications, bootstrap=replicates, seed=seed, budget=budget, count=count
+    )
+    expected = reference_result(
+        rubric, scores, indicators, applications, bootstrap=replicates, seed=seed, budget=budget, count=count
+    )
     assert _engine_json(engine) == _plain(expected)
 
 
