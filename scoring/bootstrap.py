@@ -115,14 +115,12 @@ def bootstrap_ranks(
     layout = pack_layout(max_units, int(counts.max()), 62)
     packed = pack_rows(sorted_units, layout)
 
+    # reviews retained in every resample of each application (rule 2)
     if method == "trimmed_mean":
-        trim = counts >= trim_min_experts
-        kept = np.where(trim, counts - 2, counts)
+        kept = np.where(counts >= trim_min_experts, counts - 2, counts)
     elif method == "median":
-        trim = np.zeros(a_r, dtype=bool)
         kept = np.where(counts % 2 == 1, 1, 2)
     else:
-        trim = np.zeros(a_r, dtype=bool)
         kept = counts
     fixed = fixed_units[ranked_apps].astype(np.int64)
     tb_fixed = {j: formula_units[ranked_apps, j] for kind, j in tie_break if kind == "formula"}
