@@ -77,6 +77,18 @@ MATRIX = {
     ("applications.withdraw_view", "POST", "/applications/{application_id}/withdraw"): only("applicant", ok=302),
     ("applications.delete_file", "POST", "/applications/{application_id}/files/{attachment_id}/delete"):
         only("applicant", ok=302),
+    # Results, decisions, publicity.
+    ("results.index", "GET", "/programs/{program_id}/results"): only("office"),
+    ("results.explain", "GET", "/programs/{program_id}/results/1/210200"): only("office"),
+    ("results.decisions", "GET", "/programs/{program_id}/decisions"): only("office"),
+    ("results.outcome", "GET", "/applications/{application_id}/outcome"): only("applicant", "office"),
+    ("results.run", "POST", "/programs/{program_id}/results/run"): only("office", ok=302),
+    ("publicity.manage", "GET", "/programs/{program_id}/publicity"): only("office"),
+    ("publicity.attachment", "GET", "/objections/{objection_id}/attachment"): only("office"),
+    ("publicity.add_entry", "POST", "/objections/{objection_id}/entries"): only("office", ok=302),
+    # Public pages: the publicity list, and the objection form (404 while the program is not in publicity).
+    ("publicity.index", "GET", "/publicity"): everyone(200, anon=200),
+    ("publicity.object_form", "GET", "/publicity/{program_id}/object"): everyone(404, anon=404),
     ("audit.index", "GET", "/audit/"): only("auditor"),
     ("audit.export", "GET", "/audit/export.csv"): only("auditor"),
     ("audit.verify", "GET", "/audit/verify"): only("auditor"),
@@ -110,6 +122,12 @@ def test_matrix_covers_every_route(app):
 
 MANIFEST = {"unit": {"code": "210200", "name": "大连市科学技术协会"}, "figures": {"parks_total": "4"},
             "files": [], "roster_rows": 0, "recommendation_sha256": "0" * 64}
+
+
+RUN_RESULT = {"rubric": "cast-2014-post-subsidy", "method": "trimmed_mean", "experts": [], "reliability": None,
+              "applications": [{"application": "210200", "rank": 1, "total": "80.00", "criteria": {}, "reviews": 0,
+                                "retained": [], "rank_interval": None, "p_funded": None, "flags": []}]}
+RUN_INPUTS = {"scores": [], "indicators": [], "applications": [["210200", "大连市科学技术协会", "city", ""]]}
 
 
 @pytest.fixture
@@ -149,11 +167,28 @@ def world(app, session, make_user, make_program, unit):
                             created_at=at, updated_at=at)
     exclusion = ExclusionRequest(application=application, expert_name="某专家", reason="理由",
                                  requested_by_id=target.id, requested_at=at)
-    session.add_all([application, attachment, receipt, assignment, exclusion])
+    from datetime import date
+
+    from webapp.publicity.models import Objection, PublicityRound
+    from webapp.results.models import ResultRun
+
+    run = ResultRun(program_id=program.id, number=1, created_at=at, rubric_sha256=program.rubric_sha256,
+                    bootstrap=0, seed=1, inputs=json.dumps(RUN_INPUTS), inputs_sha256="0" * 64,
+                    result=json.dumps(RUN_RESULT), awards='{"awards": [], "total_amount": 0, "flags": []}',
+                    extras='{"reviewer_totals": {}, "expert_ids": [], "cutoff_rank": null}')
+    round_ = PublicityRound(program_id=program.id, number=1, start_date=date(2030, 1, 2), end_date=date(2030, 1, 8),
+                            working_days=5, contact="中国科协计划财务部 010-68571894", opened_by_id=target.id,
+                            opened_at=at)
+    objection = Objection(receipt_no="2030GS01-0001", round=round_, name="张三", organisation="某单位",
+                          phone="010-12345678", content="异议内容", submitted_at=at, attachment_name="m.pdf",
+                          attachment_sha256=stored.sha256, attachment_size=stored.size,
+                          attachment_mime="application/pdf")
+    session.add_all([application, attachment, receipt, assignment, exclusion, run, round_, objection])
     session.commit()
     return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id,
             "application_id": application.id, "attachment_id": attachment.id, "receipt_id": receipt.id,
-            "assignment_id": assignment.id, "exclusion_id": exclusion.id, "expert": expert}
+            "assignment_id": assignment.id, "exclusion_id": exclusion.id, "expert": expert,
+            "objection_id": objection.id}
 
 
 def _user_for(role: str, make_user, world):

@@ -65,9 +65,12 @@ def can_edit(user, application: Application, at: datetime) -> Decision:
     status = ApplicationStatus(application.status)
     if status == ApplicationStatus.returned:
         return deny("退回补正期间只能补充缺少的材料，不能修改已填报的数据。")
+    open_now = accepting(application.program, at)
     if status != ApplicationStatus.draft:
+        if not open_now.allowed:
+            return deny(f"申报状态为“{application.status_label}”，申报已截止，材料只读。")
         return deny(f"申报已{application.status_label}，如需修改，请负责人先撤回（截止前）。")
-    return accepting(application.program, at)
+    return open_now
 
 
 def can_add_material(user, application: Application, at: datetime) -> Decision:

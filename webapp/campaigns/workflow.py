@@ -81,14 +81,3 @@ def _deadline_passed(program: Program, at: datetime) -> Decision:
             "截止前不能结束申报；到期后系统自动进入形式审查。"
         )
     return ALLOW
-
-
-@guard(Phase.publicity, Phase.final)
-def _publicity_over(program: Program, at: datetime) -> Decision:
-    from webapp.core.timeutil import beijing
-
-    if program.publicity_end is None:
-        return deny("尚未设定公示期。")
-    if beijing(at).date() <= program.publicity_end:
-        return deny(f"公示期至 {program.publicity_end:%Y-%m-%d} 结束，期满后方可定案。")
-    return ALLOW
