@@ -237,11 +237,11 @@ def formula_units(
     filled = np.where(isnan, 0.0, by_indicator)
     used = np.zeros(values.shape[1], dtype=bool)
     for k, criterion in enumerate(criteria):
-        weighted = np.zeros(n)
-        weight_sum = np.zeros(n)
+        top = float(criterion.max) * scale
+        terms = []
         for term in criterion.terms:
-            num = filled[index[term.numerator]]
             used[index[term.numerator]] = True
+            num = filled[index[term.numerator]]
             if term.denominator is None:
                 applicable = None
                 x = num
@@ -251,23 +251,37 @@ def formula_units(
                 applicable = den != 0
                 x = np.divide(num, den, out=np.zeros(n), where=applicable)
             share = np.interp(x, [float(p[0]) for p in term.curve], [float(p[1]) for p in term.curve])
-            w = float(term.weight)
-            if applicable is None:
-                weighted += w * share
-                weight_sum += w
-            else:
+            terms.append((float(term.weight), applicable, share))
+        if len(terms) == 1:
+            # one term: its weight is 1 wherever it applies
+            _, applicable, scaled = terms[0]
+            if applicable is not None:
+                scaled *= applicable
+                not_applicable[:, k] = ~applicable
+            scaled *= top
+        else:
+            weighted = np.zeros(n)
+            weight_sum = np.zeros(n)
+            for w, applicable, share in terms:
                 share *= w
-                weighted += np.where(applicable, share, 0.0)
-                weight_sum += np.where(applicable, w, 0.0)
-        none = weight_sum == 0
-        not_applicable[:, k] = none
-        scaled = np.divide(weighted, weight_sum, out=np.zeros(n), where=~none)
-        scaled *= float(criterion.max) * scale
+                if applicable is None:
+                    weighted += share
+                    weight_sum += w
+                else:
+                    share *= applicable
+                    weighted += share
+                    weight_sum += w * applicable
+            none = weight_sum == 0
+            not_applicable[:, k] = none
+            scaled = np.divide(weighted, weight_sum, out=np.zeros(n), where=~none)
+            scaled *= top
         shifted = scaled + 0.5
         half_up = np.floor(shifted)
-        # float error here is ~1e-13 relative; anything this close to a half is recomputed exactly
-        doubtful = np.abs(shifted - np.rint(shifted)) < 1e-6 + 1e-11 * scaled
         units[:, k] = half_up
+        # float error here is ~1e-13 relative; anything this close to a half is recomputed exactly
+        shifted -= half_up
+        shifted -= 0.5
+        doubtful = np.abs(shifted) > 0.5 - (1e-6 + 1e-11 * top)
         rows = np.flatnonzero(doubtful)
         if rows.size:
             plan = _exact_plan(criterion)
