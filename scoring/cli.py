@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .allocate import allocate
+from .allocate import allocate, allocation_rule
 from .engine import ScoringInputError, rank_applications
 from .io import (
     APPLICATIONS_COLUMNS,
@@ -160,6 +160,11 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         problems.append(f"{args.result}: cannot be read ({exc.strerror}); check the path")
     except ValueError as exc:
         problems.append(f"{args.result}: not valid JSON ({exc}); give the result.json written by 'rank'")
+    if rubric is not None:
+        try:
+            allocation_rule(rubric, args.budget, args.count)
+        except ValueError as exc:
+            problems.append(f"--budget/--count: {exc}; give positive whole numbers")
     if problems or rubric is None:
         return _fail(problems)
     try:

@@ -527,3 +527,21 @@ def test_cli_verify_reliability_within_tolerance(files, capsys):
     write_manifest(pkg, rank={"bootstrap": 40, "seed": 3})
     code, out, _ = run(["verify", str(pkg)], capsys)
     assert code == 1 and "result.json.reliability.kendall_w" in out
+
+
+def test_cli_allocate_refuses_bad_count(files, capsys):
+    assert run(rank_args(files.dir), capsys)[0] == 0
+    out_file = files.dir / "awards.json"
+    args = ["allocate", "--rubric", str(RUBRIC), "--result", str(files.dir / "result.json")]
+    code, _, err = run([*args, "--count", "0", "--out", str(out_file)], capsys)
+    assert code == 2 and not out_file.exists()
+    assert err.splitlines() == [
+        "--budget/--count: count must be a positive whole number, got 0; give positive whole numbers"
+    ]
+
+
+def test_cli_rank_refuses_bad_budget(files, capsys):
+    err = bad_case(files, capsys, extra=["--budget", "-5"])
+    assert err == [
+        "--budget/--count: budget must be a positive whole number, got -5; give positive whole numbers"
+    ]
