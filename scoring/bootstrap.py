@@ -208,37 +208,39 @@ def bootstrap_ranks(
         n_draws = reps * slots
         raw = bitgen.random_raw((n_draws + 1) // 2)
         u = raw.view(np.uint32)[:n_draws].reshape(reps, slots)
-        word_sums = [np.empty((reps, a_r), dtype=np.int64) for _ in packed]
         buffers = _buffers()
+        funded_here = np.zeros(a_r, dtype=np.int64)
+        # block by block, so that the arrays of a block stay in cache from resampling to ranking
         for b0 in range(0, reps, BLOCK):
             b1 = min(b0 + BLOCK, reps)
+            word_sums = [np.empty((b1 - b0, a_r), dtype=np.int64) for _ in packed]
             for n, a0, a1, s0 in groups:
-                resample_sums(
-                    u[b0:b1, s0 : s0 + (a1 - a0) * n], n, a0, a1, [w[b0:b1] for w in word_sums], buffers
-                )
-        total = np.broadcast_to(fixed, (reps, a_r)).copy()
-        expert_rounded: dict[int, np.ndarray] = {}
-        for word, s in zip(layout, word_sums, strict=True):
-            for c, shift, width in word:
-                crit_sum = (s >> shift) & ((1 << width) - 1)
-                if tables[c] is not None:
-                    table, offsets = tables[c]
-                    crit_sum += offsets
-                    r = np.take(table, crit_sum)
-                else:
-                    r = round_mean_units(crit_sum, kept, places, decimals)
-                total += r
-                if c in need:
-                    expert_rounded[c] = r
-        for r in range(reps):
-            columns = [total[r]] + [c if c.ndim == 1 else c[r] for c in tie_columns(expert_rounded)]
-            keys = RankKeys((*columns, sub_key), tuple(ranges))
-            ranks_all[first + r] = competition_ranks(keys, fold)[0]
-        if cutoff_rank is not None:
-            ok = ranks_all[first : first + reps] <= cutoff_rank
-            if min_score_units is not None:
-                ok &= total >= min_score_units
-            funded_parts[k] = ok.sum(axis=0)
+                resample_sums(u[b0:b1, s0 : s0 + (a1 - a0) * n], n, a0, a1, word_sums, buffers)
+            total = np.broadcast_to(fixed, (b1 - b0, a_r)).copy()
+            expert_rounded: dict[int, np.ndarray] = {}
+            for word, sums in zip(layout, word_sums, strict=True):
+                for c, shift, width in word:
+                    crit_sum = sums >> shift
+                    crit_sum &= (1 << width) - 1
+                    if tables[c] is not None:
+                        table, offsets = tables[c]
+                        crit_sum += offsets
+                        rounded = np.take(table, crit_sum)
+                    else:
+                        rounded = round_mean_units(crit_sum, kept, places, decimals)
+                    total += rounded
+                    if c in need:
+                        expert_rounded[c] = rounded
+            block_ranks = ranks_all[first + b0 : first + b1]
+            for r in range(b1 - b0):
+                columns = [total[r]] + [c if c.ndim == 1 else c[r] for c in tie_columns(expert_rounded)]
+                block_ranks[r] = competition_ranks(RankKeys((*columns, sub_key), tuple(ranges)), fold)[0]
+            if cutoff_rank is not None:
+                ok = block_ranks <= cutoff_rank
+                if min_score_units is not None:
+                    ok &= total >= min_score_units
+                funded_here += ok.sum(axis=0)
+        funded_parts[k] = funded_here
 
     n_workers = workers or min(2, os.cpu_count() or 1)
     if n_workers > 1 and n_chunks > 1:
