@@ -7,8 +7,11 @@ replicates in which it is funded (rank <= the allocation's cutoff rank and total
 
 Why it is fast: an application's reviews are already sorted by (t, expert id), so a resample is just a
 multiset of positions in that sorted list. The trimmed mean of a resample is "sum of all draws minus the
-smallest and the largest position"; no resample is ever sorted. The expert criteria of a review are packed
-into one or two 64-bit integers so that one gather and one segmented sum add all criteria at once.
+draws at the smallest and the largest position"; no resample is ever sorted (the median sorts only the
+n small positions). The expert criteria of a review are packed into one or two 64-bit integers, so one
+gather and n − 1 additions sum every criterion at once; applications with the same number of reviews are
+processed together as one (replicates × applications × n) array; rule 5 is a table look-up; the chunks run
+on two threads (numpy releases the GIL) and each thread reuses its buffers, block by block, in cache.
 
 Random draws, for reproducibility: replicates are processed in chunks of ``CHUNK`` (replicate r belongs to
 chunk r // CHUNK); chunk k uses ``numpy.random.PCG64(numpy.random.SeedSequence(seed).spawn(K)[k])``, takes
@@ -37,7 +40,7 @@ BLOCK = 5  # replicates processed together inside a chunk (keeps the working arr
 
 @dataclass(frozen=True)
 class BootstrapResult:
-    """Per application (all applications; unranked ones get None/0)."""
+    """Per application, in application code order; 0 for applications that are not ranked."""
 
     p5: np.ndarray  # int64, 0 where not ranked
     p95: np.ndarray
