@@ -43,13 +43,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.audit.views import bp as audit_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.campaigns.views import bp as campaigns_bp
+    from webapp.exports.views import bp as exports_bp
     from webapp.home.views import bp as home_bp
+    from webapp.payments.views import bp as payments_bp
     from webapp.publicity.views import bp as publicity_bp
     from webapp.results.views import bp as results_bp
     from webapp.reviews.views import bp as reviews_bp
 
     for blueprint in (
-        auth_bp, home_bp, campaigns_bp, applications_bp, reviews_bp, results_bp, publicity_bp, audit_bp, admin_bp
+        auth_bp, home_bp, campaigns_bp, applications_bp, reviews_bp, results_bp, publicity_bp, exports_bp, payments_bp,
+        audit_bp, admin_bp,
     ):
         app.register_blueprint(blueprint)
 

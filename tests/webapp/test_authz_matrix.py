@@ -89,6 +89,20 @@ MATRIX = {
     # Public pages: the publicity list, and the objection form (404 while the program is not in publicity).
     ("publicity.index", "GET", "/publicity"): everyone(200, anon=200),
     ("publicity.object_form", "GET", "/publicity/{program_id}/object"): everyone(404, anon=404),
+    # Outputs and payments (the world's program is not final yet: award lists and notices are 404 there).
+    ("exports.program_awards", "GET", "/programs/{program_id}/exports/awards.xlsx"): only("finance", "office", ok=404),
+    ("exports.campaign_awards", "GET", "/campaigns/{campaign_id}/exports/awards.xlsx"):
+        only("finance", "office", ok=404),
+    ("exports.score_sheets", "GET", "/programs/{program_id}/exports/score-sheets.xlsx"): only("office"),
+    ("exports.panel_summary", "GET", "/programs/{program_id}/exports/panel-summary.xlsx"): only("office"),
+    ("exports.audit_package", "GET", "/programs/{program_id}/exports/audit-package.zip"):
+        only("office", "auditor", "finance"),
+    ("exports.notice", "GET", "/campaigns/{campaign_id}/notices/commendation"): only("office", "finance"),
+    ("exports.notice_docx", "GET", "/campaigns/{campaign_id}/notices/commendation.docx"):
+        only("office", "finance", ok=404),
+    ("exports.unit_notice", "GET", "/applications/{application_id}/notice"): only("applicant", "office"),
+    ("payments.register", "GET", "/programs/{program_id}/payments"): only("finance", "office"),
+    ("applications.payee", "POST", "/applications/{application_id}/payee"): only("applicant", ok=302),
     ("audit.index", "GET", "/audit/"): only("auditor"),
     ("audit.export", "GET", "/audit/export.csv"): only("auditor"),
     ("audit.verify", "GET", "/audit/verify"): only("auditor"),

@@ -69,3 +69,11 @@ class CheckForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token, for POST buttons."""
+
+
+class PayeeForm(FlaskForm):
+    payee_name = StringField(_l("收款单位"), validators=[Optional(), Length(max=120)],
+                             description=_l("与银行开户名一致的单位全称"))
+    bank_name = StringField(_l("开户银行"), validators=[Optional(), Length(max=120)],
+                            description=_l("具体到支行，如 中国工商银行北京海淀支行"))
+    bank_account = StringField(_l("银行账号"), validators=[Optional(), Length(max=40)])

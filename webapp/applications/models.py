@@ -71,6 +71,10 @@ class Application(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     correction_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # 收款信息 for finance (needed only if the unit is funded; editable until paid, audited).
+    payee_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    bank_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    bank_account: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     program: Mapped[Program] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -615,3 +615,31 @@ def reject_expired_correction(application: Application, *, actor) -> FormalCheck
         detail={"decision": "rejected", "note": check.note},
     )
     return check
+
+
+# ---------------------------------------------------------------- payee
+
+
+def save_payee(application: Application, *, payee_name: str, bank_name: str, bank_account: str, actor) -> None:
+    """收款信息 (payee, bank, account): the unit may keep it current until the program is paid."""
+    if not rules.is_member(actor, application):
+        raise ApplicationError(["只有本单位的填报员和负责人可以填写收款信息。"])
+    if Phase(application.program.phase) == Phase.paid:
+        raise ApplicationError(["资助已拨付，收款信息不能再修改。"])
+    payee_name, bank_name = (payee_name or "").strip(), (bank_name or "").strip()
+    account = "".join((bank_account or "").split()).replace("-", "")
+    problems = []
+    if not payee_name:
+        problems.append("请填写收款单位全称（与银行开户名一致）。")
+    if not bank_name:
+        problems.append("请填写开户银行（具体到支行）。")
+    if not account.isdigit() or not 8 <= len(account) <= 32:
+        problems.append("银行账号应为 8 至 32 位数字（可含空格或短横线分隔），请核对。")
+    if problems:
+        raise ApplicationError(problems)
+    before = [application.payee_name, application.bank_name, application.bank_account]
+    application.payee_name, application.bank_name, application.bank_account = payee_name[:120], bank_name[:120], account
+    _touch(application)
+    db.session.flush()
+    log_event("application.payee", obj=application, actor=actor, detail={
+        "before": before, "after": [application.payee_name, application.bank_name, application.bank_account]})

@@ -31,6 +31,7 @@ from webapp.applications.forms import (
     EvidenceForm,
     LetterForm,
     NominateForm,
+    PayeeForm,
     RecommendationForm,
     RosterForm,
 )
@@ -56,6 +57,7 @@ from webapp.applications.operations import (
     reject_expired_correction,
     roster_count_check,
     save_figures,
+    save_payee,
     save_recommendation,
     start_application,
     submit,
@@ -137,12 +139,29 @@ def show(application_id: int):
         confirm=ConfirmForm(),
         statuses=ApplicationStatus,
         exclusion_form=ExclusionForm(),
+        payee_form=PayeeForm(obj=application),
         exclusions=db.session.scalars(
             select(ExclusionRequest)
             .where(ExclusionRequest.application_id == application.id)
             .order_by(ExclusionRequest.id)
         ).all(),
     )
+
+
+@bp.route("/applications/<int:application_id>/payee", methods=["POST"])
+@roles_required(Role.applicant)
+def payee(application_id: int):
+    application = load_application(application_id)
+    form = PayeeForm()
+    if form.validate_on_submit():
+        try:
+            save_payee(application, payee_name=form.payee_name.data, bank_name=form.bank_name.data,
+                       bank_account=form.bank_account.data, actor=current_user._get_current_object())
+        except ApplicationError as exc:
+            _flash_problems(exc.problems)
+        else:
+            flash(_("收款信息已保存。"), "success")
+    return redirect(url_for("applications.show", application_id=application.id) + "#payee")
 
 
 @bp.route("/applications/<int:application_id>/figures", methods=["GET", "POST"])

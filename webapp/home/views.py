@@ -56,5 +56,17 @@ def applicant():
 @bp.route("/finance")
 @roles_required(Role.finance)
 def finance():
-    programs = [p for c in all_campaigns() for p in c.programs]
-    return render_template("home/finance.html", programs=programs)
+    from webapp.payments.operations import award_lines
+
+    rows, overdue, campaigns = [], [], []
+    for campaign in all_campaigns():
+        final_any = False
+        for program in campaign.programs:
+            lines = award_lines(program)
+            final = Phase(program.phase) in (Phase.final, Phase.paid)
+            final_any = final_any or final
+            overdue += [line for line in lines if line.overdue]
+            rows.append({"program": program, "final": final, "total": sum((line.decision.amount for line in lines), 0),
+                         "paid": sum((line.decision.amount for line in lines if line.payment), 0)})
+        campaigns.append({"campaign": campaign, "final": final_any})
+    return render_template("home/finance.html", rows=rows, overdue=overdue, campaigns=campaigns)

@@ -1,0 +1,1 @@
+"""Exports: pure functions returning bytes (award list, notices, score sheets, audit package)."""
