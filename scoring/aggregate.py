@@ -294,7 +294,8 @@ def aggregate_reviews(
     for word, s in zip(layout, word_sums, strict=True):
         for c, shift, width in word:
             sums[c] = (s >> shift) & ((1 << width) - 1)
-    sums[:, ~ranked] = 0  # unranked: no retained reviews
+    if not ranked.all():
+        sums[:, ~ranked] = 0  # unranked: no retained reviews
     rounded = np.empty_like(sums)
     for c, table in enumerate(rounding_tables(max_units, kept_count, places, agg.decimals)):
         if table is None:
