@@ -1,11 +1,16 @@
 """Benchmark of the scoring engine against a vectorised pandas implementation of the same rules.
 
 A synthetic campaign: 20,000 applications, 500 experts, 7 reviews each, 6 expert + 3 formula criteria.
-Both sides start from the same in-memory arrays (the engine's ``rank_arrays``, pandas from a DataFrame
-built once, outside the timing), apply rules 1–6 of DESIGN §8 and must agree on every rank, total and
-criterion score. Then the engine runs again with 1,000 bootstrap replicates (rule 7).
+Both sides start from the same in-memory data, built once outside the timing: the engine's array entry
+point ``scoring.engine.rank_arrays`` gets the review columns (application, expert, scores as a
+column-major integer array, which is how a DataFrame holds its integer columns); pandas gets a DataFrame
+of the same columns. Both apply rules 1–6 of DESIGN §8 (trimmed mean, half-up rounding of each
+criterion, formula criteria from the figures, competition ranking with tie-breaks and submission order)
+and must agree on every rank, total and criterion score. Then the engine runs again with 1,000 bootstrap
+replicates (rule 7).
 
-Prints times (best of several runs), the ratio, and peak memory.  Run: ``make bench``.
+Prints times (best of several runs), the ratio, the bootstrap's CPU time, peak memory and the load
+average (wall-clock figures on a shared machine are inflated by other work).  Run: ``make bench``.
 """
 
 from __future__ import annotations
