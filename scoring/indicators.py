@@ -250,7 +250,7 @@ def formula_units(
                 den = filled[index[term.denominator]]
                 applicable = den != 0
                 x = np.divide(num, den, out=np.zeros(n), where=applicable)
-            share = np.interp(x, [float(p[0]) for p in term.curve], [float(p[1]) for p in term.curve])
+            share = _curve_values(x, term.curve)
             terms.append((float(term.weight), applicable, share))
         if len(terms) == 1:
             # one term: its weight is 1 wherever it applies
@@ -367,6 +367,19 @@ def _exact_units(
     if den < 0:
         num, den = -num, -den
     return (2 * num + den) // (2 * den)
+
+
+def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...]) -> np.ndarray:
+    """The piecewise-linear curve at every x (float), clamped at both ends."""
+    xs = [float(p[0]) for p in curve]
+    ys = [float(p[1]) for p in curve]
+    if len(xs) == 2:  # the common case: one straight line, cheaper than a search
+        share = np.clip(x, xs[0], xs[1])
+        share -= xs[0]
+        share *= (ys[1] - ys[0]) / (xs[1] - xs[0])
+        share += ys[0]
+        return share
+    return np.interp(x, xs, ys)
 
 
 def _float_figure(v: float) -> Decimal | int | None:
