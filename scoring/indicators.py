@@ -370,16 +370,22 @@ def _exact_units(
 
 
 def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...]) -> np.ndarray:
-    """The piecewise-linear curve at every x (float), clamped at both ends."""
+    """The piecewise-linear curve at every x (float), clamped at both ends.
+
+    A short curve is the sum of its segments' contributions, y0 + Σ slope·(clip(x, x_i, x_i+1) − x_i),
+    a few whole-array operations instead of a search per value.
+    """
     xs = [float(p[0]) for p in curve]
     ys = [float(p[1]) for p in curve]
-    if len(xs) == 2:  # the common case: one straight line, cheaper than a search
-        share = np.clip(x, xs[0], xs[1])
-        share -= xs[0]
-        share *= (ys[1] - ys[0]) / (xs[1] - xs[0])
-        share += ys[0]
-        return share
-    return np.interp(x, xs, ys)
+    if len(xs) > 4:
+        return np.interp(x, xs, ys)
+    share = np.full(x.shape, ys[0])
+    for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:], strict=False):
+        part = np.clip(x, x0, x1)
+        part -= x0
+        part *= (y1 - y0) / (x1 - x0)
+        share += part
+    return share
 
 
 def _float_figure(v: float) -> Decimal | int | None:
