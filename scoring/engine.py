@@ -365,7 +365,7 @@ def _validate(
             continue
         crit = rubric.expert_criteria[expert_index[key]]
         value = _score_units(crit, score, places, problems, i)
-        if value is None and app_id is not None and expert_id is not None:
+        if value is None and not bad:
             # the row exists but is wrong: do not also report the review as lacking that criterion
             reviews.setdefault((app_id, expert_id), {})[expert_index[key]] = 0
             review_row.setdefault((app_id, expert_id), i)

@@ -448,3 +448,15 @@ def test_rank_refuses_duplicate_and_bad_time_in_applications():
 def test_rank_refuses_bad_bootstrap(bootstrap):
     with pytest.raises(ValueError, match="bootstrap"):
         rank_applications(one_criterion(), reviews("A", [1]), [], bootstrap=bootstrap)
+
+
+def test_rank_unknown_application_reported_once_per_row():
+    rubric = make_rubric(expert=(("a", 10, 1), ("b", 10, 1)))
+    rows = [("Z", "x", "a", "99"), ("Z", "x", "b", "1")]
+    with pytest.raises(ScoringInputError) as info:
+        rank_applications(rubric, rows, [], [("A", "", "", "")])
+    assert [p.split(": ", 1)[1] for p in info.value.problems] == [
+        "unknown application 'Z'; use an application id listed in applications",
+        "score 99 for 'a' is outside 0..10; use a score from 0 to 10",
+        "unknown application 'Z'; use an application id listed in applications",
+    ]
