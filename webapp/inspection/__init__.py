@@ -1,0 +1,1 @@
+"""Inspection and targets: task allocation, the national progress dashboard, roster spot checks (seed 002)."""
