@@ -93,3 +93,35 @@ def test_rank_unchanged_by_row_order(case, rnd: random.Random):
     rnd.shuffle(applications)
     after = _engine_json(rank_applications(rubric, scores, indicators, applications, bootstrap=20, seed=7))
     assert after == before
+
+
+def test_rank_matches_reference_on_a_full_2014_campaign():
+    """47 units, 9 experts each, the real post-subsidy rubric, with bootstrap and the rubric's budget."""
+    import numpy as np
+
+    from scoring.rubric import load_rubric
+
+    from .test_rubric import CRITERIA
+
+    rubric = load_rubric(CRITERIA / "cast-2014-post-subsidy.toml")
+    rng = np.random.default_rng(2014)
+    apps = [f"{110000 + 10000 * i}" for i in range(47)]
+    experts = [f"E{i:02d}" for i in range(11)]
+    scores = []
+    for a in apps:
+        for e in rng.choice(experts, size=int(rng.integers(2, 10)), replace=False):
+            for c in rubric.expert_criteria:
+                steps = int(c.max / c.step)
+                scores.append((a, str(e), c.key, str(c.step * int(rng.integers(steps // 2, steps + 1)))))
+    indicators = []
+    for a in apps:
+        for ind in rubric.indicators:
+            if rng.random() < 0.05:
+                continue  # not reported
+            indicators.append((a, ind.key, str(int(rng.integers(0, 400)))))
+    applications = [(a, a, "province", f"2014-10-{int(rng.integers(20, 32))}T09:00:00+08:00") for a in apps]
+    engine = rank_applications(rubric, scores, indicators, applications, bootstrap=40, seed=7)
+    expected = reference_result(rubric, scores, indicators, applications, bootstrap=40, seed=7)
+    assert _engine_json(engine) == _plain(expected)
+    awards = allocate(rubric, engine)
+    assert _plain(awards.to_json()) == _plain(reference_awards(rubric, _engine_json(engine)))
