@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.campaigns.views import bp as campaigns_bp
     from webapp.exports.views import bp as exports_bp
     from webapp.home.views import bp as home_bp
+    from webapp.inspection.views import bp as inspection_bp
     from webapp.payments.views import bp as payments_bp
     from webapp.publicity.views import bp as publicity_bp
     from webapp.results.views import bp as results_bp
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (
         auth_bp, home_bp, campaigns_bp, applications_bp, reviews_bp, results_bp, publicity_bp, exports_bp, payments_bp,
+        inspection_bp,
         audit_bp, admin_bp,
     ):
         app.register_blueprint(blueprint)

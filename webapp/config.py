@@ -41,6 +41,10 @@ class Config:
     MAX_CONTENT_LENGTH = 52 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
 
+    # Inspection (seed 002, 003): below these a unit is listed as a candidate for 通报批评.
+    SPOT_CHECK_MIN_RATE = "0.6"
+    TASK_COMPLETION_MIN = "0.5"
+
     # argon2id cost (RFC 9106 "second recommended" profile: 64 MiB, 3 passes, 4 lanes).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -103,6 +103,16 @@ MATRIX = {
     ("exports.unit_notice", "GET", "/applications/{application_id}/notice"): only("applicant", "office"),
     ("payments.register", "GET", "/programs/{program_id}/payments"): only("finance", "office"),
     ("applications.payee", "POST", "/applications/{application_id}/payee"): only("applicant", ok=302),
+    # Inspection: targets and dashboard for the office; spot checks for the office and the assigned inspector.
+    ("inspection.targets", "GET", "/campaigns/{campaign_id}/targets"): only("office"),
+    ("inspection.targets_template", "GET", "/campaigns/{campaign_id}/targets/template.xlsx"): only("office"),
+    ("inspection.dashboard", "GET", "/campaigns/{campaign_id}/dashboard"): only("office"),
+    ("inspection.dashboard_export", "GET", "/campaigns/{campaign_id}/dashboard.xlsx"): only("office"),
+    ("inspection.spot_checks", "GET", "/programs/{program_id}/spot-checks"): only("office"),
+    ("inspection.spot_check", "GET", "/spot-checks/{spot_check_id}"): only("office", "expert"),
+    ("inspection.evidence", "GET", "/spot-checks/{spot_check_id}/entries/{spot_entry_id}/evidence"):
+        only("office", "expert", ok=404),
+    ("inspection.mine", "GET", "/inspections"): only("office", "expert"),
     ("audit.index", "GET", "/audit/"): only("auditor"),
     ("audit.export", "GET", "/audit/export.csv"): only("auditor"),
     ("audit.verify", "GET", "/audit/verify"): only("auditor"),
@@ -197,12 +207,20 @@ def world(app, session, make_user, make_program, unit):
                           phone="010-12345678", content="异议内容", submitted_at=at, attachment_name="m.pdf",
                           attachment_sha256=stored.sha256, attachment_size=stored.size,
                           attachment_mime="application/pdf")
-    session.add_all([application, attachment, receipt, assignment, exclusion, run, round_, objection])
+    from webapp.applications.models import RosterEntry
+    from webapp.inspection.models import SpotCheck, SpotCheckEntry
+
+    roster_entry = RosterEntry(application=application, row_no=2, name="某企业科协")
+    spot = SpotCheck(application=application, seed=1, roster_size=1, sample_size=1, inspector_id=expert.id,
+                     created_by_id=target.id, created_at=at)
+    spot_entry = SpotCheckEntry(spot_check=spot, roster_entry=roster_entry, row_no=2)
+    session.add_all([application, attachment, receipt, assignment, exclusion, run, round_, objection, roster_entry,
+                     spot, spot_entry])
     session.commit()
     return {"campaign_id": program.campaign_id, "program_id": program.id, "user_id": target.id,
             "application_id": application.id, "attachment_id": attachment.id, "receipt_id": receipt.id,
             "assignment_id": assignment.id, "exclusion_id": exclusion.id, "expert": expert,
-            "objection_id": objection.id}
+            "objection_id": objection.id, "spot_check_id": spot.id, "spot_entry_id": spot_entry.id}
 
 
 def _user_for(role: str, make_user, world):

@@ -91,6 +91,11 @@ def nominate(program: Program, unit: Unit, *, actor) -> Application:
     return _create(program, unit, actor=actor, nominated_by=actor)
 
 
+# Other areas fill things in when an application is created (e.g. allocated targets); they register here
+# instead of this module importing them, so dependencies keep pointing one way.
+CREATED_HOOKS: list = []
+
+
 def _create(program: Program, unit: Unit, *, actor, nominated_by) -> Application:
     current = now()
     application = Application(

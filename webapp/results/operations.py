@@ -83,8 +83,11 @@ def collect_inputs(program: Program) -> dict[str, list[list[Any]]]:
 
 
 def effective_figures(application: Application) -> dict[str, Decimal | None]:
-    """The figures the engine uses for an application (the reported ones)."""
-    return application.figure_values()
+    """The figures the engine uses: the reported ones, with new associations scaled by the verified rate
+    of a completed roster spot check (``webapp.inspection``)."""
+    from webapp.inspection.operations import effective_figures as inspected
+
+    return inspected(application)
 
 
 def _plain(value: Decimal) -> str:

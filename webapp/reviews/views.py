@@ -126,12 +126,14 @@ def score(assignment_id: int):
             flash(_("评分已提交并锁定。") if submit else _("草稿已保存。"), "success")
             return redirect(url_for("reviews.index") if submit else url_for("reviews.score",
                                                                            assignment_id=assignment.id))
-    figures = application.figure_values()
+    from webapp.inspection.operations import effective_figures, effective_new
+
+    figures = effective_figures(application)
     formula = formula_scores(rubric, {k: v for k, v in figures.items() if k in {i.key for i in rubric.indicators}})
     evidence = {c.key: application.attachments_for(AttachmentPurpose.evidence, c.key) for c in rubric.expert_criteria}
     return render_template("reviews/score.html", assignment=assignment, application=application, rubric=rubric,
                            form=form, editable=editable, problems=problems, formula=formula, evidence=evidence,
-                           figures=figures, declare=DeclareForm())
+                           figures=figures, declare=DeclareForm(), effective=effective_new(application))
 
 
 @bp.route("/reviews/<int:assignment_id>/files/<int:attachment_id>")

@@ -47,7 +47,7 @@ def format_date(value: date | None) -> str:
 # Navigation per role: (endpoint, label). Labels are translated at render time.
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.applicant: [("home.applicant", "申报首页")],
-    Role.expert: [("reviews.index", "评审任务"), ("reviews.sheet", "评分表")],
+    Role.expert: [("reviews.index", "评审任务"), ("reviews.sheet", "评分表"), ("inspection.mine", "名册核查")],
     Role.office: [("campaigns.index", "评审活动"), ("campaigns.new", "新建年度活动")],
     Role.finance: [("home.finance", "财务首页"), ("campaigns.index", "评审活动")],
     Role.auditor: [("audit.index", "审计日志"), ("audit.verify", "链完整性"), ("campaigns.index", "评审活动")],
