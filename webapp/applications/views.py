@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -64,7 +62,6 @@ from webapp.applications.operations import (
     withdraw,
 )
 from webapp.applications.roster import roster_template
-from webapp.applications.uploads import open_stored
 from webapp.auth.models import Role
 from webapp.auth.permissions import require, roles_required
 from webapp.campaigns.models import ProgramKind
@@ -75,10 +72,10 @@ from webapp.core.timeutil import now
 from webapp.reviews.forms import ExclusionForm
 from webapp.reviews.models import ExclusionRequest
 from webapp.units.models import Unit
+from webapp.web.files import send_stored
 
 bp = Blueprint("applications", __name__)
 
-INLINE_KINDS = {"pdf", "jpg", "png"}
 
 
 def load_application(application_id: int) -> Application:
@@ -288,25 +285,8 @@ def _load_attachment(application_id: int, attachment_id: int) -> Attachment:
 @roles_required(Role.applicant, Role.office)
 def download(application_id: int, attachment_id: int):
     attachment = _load_attachment(application_id, attachment_id)
-    try:
-        path = open_stored(Path(current_app.config["UPLOAD_DIR"]), attachment.sha256)
-    except FileNotFoundError:
-        abort(404)
-    inline = request.args.get("inline") == "1" and attachment.kind in INLINE_KINDS
-    response = send_file(
-        path,
-        mimetype=attachment.mime,
-        as_attachment=not inline,
-        download_name=attachment.original_name,
-        conditional=True,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(attachment.sha256, mime=attachment.mime, name=attachment.original_name,
+                       inline=request.args.get("inline") == "1")
 
 
 @bp.route("/applications/<int:application_id>/files/<int:attachment_id>/delete", methods=["POST"])

@@ -16,16 +16,27 @@ enterprise associations, 6.1% of the industrial enterprises above designated siz
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from webapp.results.charts import BLUE, LABEL_CHARS, PLOT_LEFT, RED, ROW_HEIGHT, WIDTH
+from webapp.results.charts import (  # the shared SVG primitives and house style
+    BLUE,
+    PLOT_LEFT,
+    RED,
+    ROW_HEIGHT,
+    _chart_id,
+    _coord,
+    _decimal,
+    _empty,
+    _short,
+    _svg,
+    _tag,
+    _text,
+)
 
 __all__ = [
     "BASELINE_COVERAGE_2014",
@@ -99,51 +110,6 @@ class Gauge:
 # Small builders (as in the results charts): everything is Markup, plain text is escaped.
 
 
-def _coord(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _attrs(attrs: Mapping[str, Any]) -> Markup:
-    parts = []
-    for name, value in attrs.items():
-        if value is None:
-            continue
-        text = _coord(float(value)) if isinstance(value, int | float) else value
-        parts.append(Markup(' {}="{}"').format(Markup(name), text))
-    return Markup("").join(parts)
-
-
-def _tag(name: str, *content: Any, **attrs: Any) -> Markup:
-    attributes = _attrs({key.rstrip("_").replace("_", "-"): value for key, value in attrs.items()})
-    if not content:
-        return Markup("<{}{}/>").format(Markup(name), attributes)
-    body = Markup("").join(
-        part if isinstance(part, Markup) else escape(_NOT_XML.sub("", str(part))) for part in content
-    )
-    return Markup("<{0}{1}>{2}</{0}>").format(Markup(name), attributes, body)
-
-
-def _text(x: float, y: float, text: str, **attrs: Any) -> Markup:
-    attrs.setdefault("fill", INK)
-    return _tag("text", text, x=x, y=y, **attrs)
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
-
-
-def _decimal(value: Any) -> Decimal | None:
-    """A finite Decimal of `value` (floats via their shortest repr), or None."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    except (TypeError, ValueError, InvalidOperation, OverflowError):
-        return None
-    return number if number.is_finite() else None
-
-
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
     context = Context(prec=max(28, value.adjusted() + 4), rounding=ROUND_HALF_UP)
     return value.quantize(quantum, context=context)
@@ -165,38 +131,6 @@ def _count(value: Decimal) -> str:
     if value == value.to_integral_value():
         return f"{_round(value, Decimal(1)):,f}"
     return f"{_round(value, _TENTH):,f}"
-
-
-def _chart_id(kind: str, chart_id: str | None, payload: Any) -> str:
-    if chart_id is not None:
-        if not _ID_RE.match(chart_id):
-            raise ValueError(
-                f"chart_id must start with a letter and hold only letters, digits, - and _: {chart_id!r}"
-            )
-        return chart_id
-    digest = hashlib.sha256(repr((kind, payload)).encode("utf-8")).hexdigest()[:10]
-    return f"chart-{kind}-{digest}"
-
-
-def _svg(kind: str, ident: str, title: str, desc: str, height: float, body: Iterable[Markup]) -> Markup:
-    head = Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img"'
-        ' aria-labelledby="{ident}-title {ident}-desc" class="chart chart-{kind}"'
-        ' font-family="{font}" font-size="{size}">'
-    ).format(width=WIDTH, height=_coord(height), ident=ident, kind=kind, font=FONT_FAMILY, size=FONT_SIZE)
-    parts = [
-        head,
-        _tag("title", title, id=f"{ident}-title"),
-        _tag("desc", desc, id=f"{ident}-desc"),
-        *body,
-        Markup("</svg>"),
-    ]
-    return Markup("").join(parts)
-
-
-def _empty(kind: str, ident: str, title: str) -> Markup:
-    body = [_text(WIDTH / 2, 30, EMPTY_TEXT, text_anchor="middle", fill=MUTED, class_="chart-empty")]
-    return _svg(kind, ident, title, EMPTY_TEXT, 48, body)
 
 
 def _legend_line(x: float, y: float, colour: str, label: str, *, dashed: bool = False) -> Markup:

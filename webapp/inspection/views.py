@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from webapp.applications.models import Application, ApplicationStatus
-from webapp.applications.uploads import open_stored
 from webapp.audit.operations import log_event
 from webapp.auth.models import Role, User
 from webapp.auth.permissions import roles_required
@@ -39,6 +37,7 @@ from webapp.inspection.operations import (
     unit_targets,
 )
 from webapp.units.models import Unit, UnitCategory
+from webapp.web.files import send_stored
 
 bp = Blueprint("inspection", __name__)
 LIVE = (ApplicationStatus.submitted, ApplicationStatus.passed, ApplicationStatus.returned)
@@ -411,15 +410,7 @@ def evidence(check_id: int, entry_id: int):
     entry = db.session.get(SpotCheckEntry, entry_id)
     if entry is None or entry.spot_check_id != check.id or not entry.evidence_sha256:
         abort(404)
-    try:
-        path = open_stored(Path(current_app.config["UPLOAD_DIR"]), entry.evidence_sha256)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(
-        path, mimetype=entry.evidence_mime, as_attachment=True, download_name=entry.evidence_name, max_age=0
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(entry.evidence_sha256, mime=entry.evidence_mime, name=entry.evidence_name)
 
 
 @bp.route("/inspections")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +11,6 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from webapp.applications.uploads import open_stored
 from webapp.auth.models import Role
 from webapp.auth.permissions import public, roles_required
 from webapp.campaigns.models import Phase, Program
@@ -35,6 +32,7 @@ from webapp.publicity.operations import (
 )
 from webapp.results.models import DecisionKind
 from webapp.results.operations import ResultsError, change_decision, current_decisions
+from webapp.web.files import send_stored
 
 bp = Blueprint("publicity", __name__)
 
@@ -165,14 +163,7 @@ def attachment(objection_id: int):
     objection = _objection_or_404(objection_id)
     if not objection.attachment_sha256:
         abort(404)
-    try:
-        path = open_stored(Path(current_app.config["UPLOAD_DIR"]), objection.attachment_sha256)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(path, mimetype=objection.attachment_mime, as_attachment=True,
-                         download_name=objection.attachment_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(objection.attachment_sha256, mime=objection.attachment_mime, name=objection.attachment_name)
 
 
 # ---------------------------------------------------------------- public

@@ -133,7 +133,7 @@ def _decimal(value: Any) -> Decimal | None:
         return None
     try:
         number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    except (TypeError, ValueError, InvalidOperation):
+    except (TypeError, ValueError, InvalidOperation, OverflowError):
         return None
     return number if number.is_finite() else None
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +11,6 @@ from wtforms import SelectChoice
 
 from scoring.indicators import formula_scores
 from webapp.applications.models import Application, Attachment, AttachmentPurpose
-from webapp.applications.uploads import open_stored
 from webapp.auth.models import Role, User
 from webapp.auth.permissions import require, roles_required
 from webapp.campaigns.models import Phase
@@ -53,6 +50,7 @@ from webapp.reviews.operations import (
     request_exclusion,
     save_review,
 )
+from webapp.web.files import send_stored
 
 bp = Blueprint("reviews", __name__)
 
@@ -143,17 +141,8 @@ def file(assignment_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id != assignment.application_id:
         abort(404)
-    try:
-        path = open_stored(Path(current_app.config["UPLOAD_DIR"]), attachment.sha256)
-    except FileNotFoundError:
-        abort(404)
-    inline = request.args.get("inline") == "1" and attachment.kind in {"pdf", "jpg", "png"}
-    response = send_file(path, mimetype=attachment.mime, as_attachment=not inline,
-                         download_name=attachment.original_name, conditional=True, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(attachment.sha256, mime=attachment.mime, name=attachment.original_name,
+                       inline=request.args.get("inline") == "1")
 
 
 @bp.route("/reviews/<int:assignment_id>/declare", methods=["POST"])
