@@ -591,14 +591,19 @@ def rank_arrays(
 
     ranked_apps = np.flatnonzero(agg.ranked)
     tie_break = _tie_break_columns(rubric)
-    columns = [total_units[ranked_apps]]
-    ranges = [int(total_units.max(initial=0)) + 1]
-    for kind, j in tie_break:
-        col = agg.criterion_units[:, j] if kind == "expert" else f_units[:, j]
-        columns.append(col[ranked_apps])
-        ranges.append(int(col.max(initial=0)) + 1)
-    sub_range = int(submission.max(initial=0)) + 1
-    columns.append(sub_range - 1 - submission[ranked_apps])
+    # each key column shifted to start at 0, so that the packed key is as narrow as possible
+    columns, ranges = [], []
+    key_columns = [total_units] + [
+        agg.criterion_units[:, j] if kind == "expert" else f_units[:, j] for kind, j in tie_break
+    ]
+    for col in key_columns:
+        values = col[ranked_apps]
+        low = int(values.min()) if values.size else 0
+        columns.append(values - low)
+        ranges.append(int(values.max(initial=0)) - low + 1)
+    sub = submission[ranked_apps]
+    sub_range = int(sub.max(initial=0)) + 1
+    columns.append(sub_range - 1 - sub)
     ranges.append(sub_range)
     ranks_r, order_r = competition_ranks(RankKeys(tuple(columns), tuple(ranges)))
     rank = np.zeros(n_apps, dtype=np.int64)
