@@ -32,10 +32,10 @@ def score_places(rubric: Rubric) -> int:
 def round_mean_units(sums: np.ndarray, counts: np.ndarray, places: int, decimals: int) -> np.ndarray:
     """Round sums/counts half-up, from units of ``10**-places`` to units of ``10**-decimals``.
 
-    All arguments are non-negative integers; the result is exact: ``floor((2·num + den) / (2·den))``.
-    While every operand stays below 2**52 the division is done in float64, which is exact here: an
-    integer quotient is represented exactly and any other lies at least 1/(2·den) from an integer, far
-    beyond the rounding error of one correctly rounded division.
+    All arguments are non-negative integers; the result is exact: ``floor(N / D)`` with N = 2·num + den and
+    D = 2·den. While N < 2**53 the division may be done in float64 and is still exact: N and D are exact
+    floats; an integer quotient is represented exactly; any other quotient lies at least 1/D from every
+    integer, while the error of one correctly rounded division is at most (N/D)·2**-53 < 1/D.
     """
     sums = np.asarray(sums, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
