@@ -152,6 +152,23 @@ def test_catalog_en_placeholders_match_msgids():
     assert mismatched == []
 
 
+def test_catalog_en_percent_signs_format_like_msgids():
+    """Templates format every message (``%%`` is a literal percent sign); a stray ``%`` would break the page."""
+    broken = []
+    for message in entries(read_catalog()):
+        values = {name: "1" for name in PLACEHOLDER.findall(msgid(message))}
+        try:
+            msgid(message) % values
+        except (ValueError, TypeError, KeyError):
+            continue  # used from Python without formatting; nothing to match
+        for translation in strings(message):
+            try:
+                translation % values
+            except (ValueError, TypeError, KeyError) as exc:
+                broken.append((msgid(message), translation, str(exc)))
+    assert broken == []
+
+
 def test_catalog_en_passes_babel_checks():
     problems = [(msgid(m), [str(e) for e in errors]) for m, errors in read_catalog().check() if errors]
     assert problems == []
