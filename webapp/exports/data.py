@@ -213,7 +213,7 @@ def notice_units(campaign: Campaign, kind: NoticeKind):
             units[unit.code] = unit
             text = DecisionKind(decision.kind).label
             if decision.amount:
-                text += f" {decision.amount / 10000:g}万元"
+                text += f" {format((decision.amount / 10000).normalize(), 'f')}万元"  # 150000 → 15万元
             if kind == NoticeKind.criticism and decision.reason:
                 text = decision.reason
             details.setdefault(unit.code, []).append(text)

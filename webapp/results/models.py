@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from scoring.io import loads_json
 from webapp.applications.models import Application
 from webapp.auth.models import User
 from webapp.campaigns.models import Program
@@ -49,10 +50,11 @@ class ResultRun(db.Model):
     created_by: Mapped[User | None] = relationship()
 
     def result_data(self) -> dict[str, Any]:
-        return json.loads(self.result)
+        """result.json with exact decimals (so 20.00 stays 20.00 at the rubric's precision)."""
+        return loads_json(self.result)
 
     def awards_data(self) -> dict[str, Any]:
-        return json.loads(self.awards)
+        return loads_json(self.awards)
 
     def inputs_data(self) -> dict[str, Any]:
         return json.loads(self.inputs)
