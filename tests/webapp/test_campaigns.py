@@ -202,3 +202,16 @@ def test_finance_cannot_advance_phase(client, make_user, login, make_program):
                                                                      "target": "open"})
     assert response.status_code == 403
     assert "此功能仅限业务处室使用。" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("phase", [Phase.panel, Phase.publicity, Phase.final])
+def test_generic_advance_refuses_moves_that_have_their_own_operation(client, make_user, login, make_program, session,
+                                                                      phase):
+    program = make_program(phase=phase)
+    login(make_user(Role.office))
+    page = client.get(f"/campaigns/{program.campaign_id}").get_data(as_text=True)
+    target = next_phase(phase).value
+    response = client.post(f"/programs/{program.id}/advance",
+                           data={"csrf_token": csrf_token(page), "target": target}, follow_redirects=True)
+    assert session.get(Program, program.id).phase == phase
+    assert "公示" in response.get_data(as_text=True) or "拨付" in response.get_data(as_text=True)

@@ -21,7 +21,7 @@ from webapp.campaigns.operations import (
 )
 from webapp.campaigns.queries import all_campaigns, get_campaign_or_404, get_program_or_404
 from webapp.campaigns.rubrics import available_rubrics, rubric_of
-from webapp.campaigns.workflow import check_move, next_phase
+from webapp.campaigns.workflow import VIA_OPERATION, check_move, next_phase
 from webapp.core.db import db
 from webapp.core.timeutil import beijing, beijing_datetime, now
 
@@ -107,7 +107,7 @@ def show(campaign_id: int):
         for p in campaign.programs
     }
     return render_template("campaigns/show.html", campaign=campaign, moves=moves, history=history,
-                           advance_form=AdvanceForm(), phases=list(Phase))
+                           advance_form=AdvanceForm(), phases=list(Phase), via_operation=VIA_OPERATION)
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
@@ -150,6 +150,9 @@ def advance(program_id: int):
         except ValueError:
             flash(_("未知阶段。"), "danger")
         else:
+            if target in VIA_OPERATION:
+                flash(VIA_OPERATION[target], "warning")
+                return redirect(url_for("campaigns.show", campaign_id=program.campaign_id))
             try:
                 advance_phase(program, target, reason=form.note.data or "")
             except CampaignError as exc:

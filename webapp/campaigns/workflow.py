@@ -19,6 +19,14 @@ Guard = Callable[[Program, datetime], Decision]
 # Moves that happen by themselves when their date arrives (no cron job: applied when a program is loaded).
 AUTOMATIC = {Phase.open: Phase.formal_check}
 
+# Moves made by their own operation (which does more than change the phase), never by the generic button:
+# target phase → where the office does it.
+VIA_OPERATION = {
+    Phase.publicity: "请在“公示与异议”页面设定公示期并开始公示。",
+    Phase.final: "请在“公示与异议”页面定案（公示期满、异议全部办结后）。",
+    Phase.paid: "计划财务部登记全部拨付后自动进入“已拨付”。",
+}
+
 _GUARDS: dict[tuple[Phase, Phase], list[Guard]] = defaultdict(list)
 
 
