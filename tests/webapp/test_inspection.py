@@ -190,3 +190,20 @@ def test_dashboard_shows_progress_and_exports(client, scored, session):
     assert "大连市科学技术协会" in city and "北京市科学技术协会" not in city
     export = client.get(f"/campaigns/{program.campaign_id}/dashboard.xlsx")
     assert export.status_code == 200 and export.data[:2] == b"PK"
+
+
+def test_unit_sees_its_spot_check_and_effective_figure(client, login, make_user, scored, session):
+    from webapp.auth.models import ApplicantRole
+
+    program, apps, _experts = scored
+    application = apps[0]
+    _roster(session, application, 10)
+    _post(client, f"/programs/{program.id}/spot-checks", {"application_id": str(application.id), "seed": "9",
+                                                          "size": "5", "inspector_id": ""})
+    check = session.scalar(select(SpotCheck))
+    for entry in session.scalars(select(SpotCheckEntry)).all():
+        _record(client, check, entry, "verified")
+    login(make_user(Role.applicant, unit_code=application.unit.code, applicant_role=ApplicantRole.clerk))
+    body = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    claimed = int(session.get(Application, application.id).figure_values()["enterprise_kexie_new"])
+    assert "随机种子 9" in body and "100%" in body and f"按 {claimed} × 核实率 = {claimed} 计" in body

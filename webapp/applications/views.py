@@ -89,6 +89,14 @@ def load_application(application_id: int) -> Application:
     return application
 
 
+def _spot_check_summary(application: Application):
+    """The roster spot check's outcome, if any (the unit sees what the scoring will use)."""
+    from webapp.inspection.operations import effective_new, spot_check_of
+
+    check = spot_check_of(application)
+    return None if check is None else {"check": check, "effective": effective_new(application)}
+
+
 def _flash_problems(problems: list[str]) -> None:
     for problem in problems:
         flash(problem, "danger")
@@ -135,6 +143,7 @@ def show(application_id: int):
         ratios=ratio_preview(rubric, application.figure_values()),
         confirm=ConfirmForm(),
         statuses=ApplicationStatus,
+        spot_check=_spot_check_summary(application),
         exclusion_form=ExclusionForm(),
         payee_form=PayeeForm(obj=application),
         exclusions=db.session.scalars(
