@@ -95,6 +95,7 @@ MATRIX = {
         only("finance", "office", ok=404),
     ("exports.score_sheets", "GET", "/programs/{program_id}/exports/score-sheets.xlsx"): only("office"),
     ("exports.panel_summary", "GET", "/programs/{program_id}/exports/panel-summary.xlsx"): only("office"),
+    ("exports.panel_summary_page", "GET", "/programs/{program_id}/panel-summary"): only("office"),
     ("exports.audit_package", "GET", "/programs/{program_id}/exports/audit-package.zip"):
         only("office", "auditor", "finance"),
     ("exports.notice", "GET", "/campaigns/{campaign_id}/notices/commendation"): only("office", "finance"),

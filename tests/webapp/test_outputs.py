@@ -197,3 +197,14 @@ def test_unit_sees_only_its_own_notice_line(client, login, make_user, final_prog
     assert mine_name in body and other_name not in body
     assert client.get(f"/campaigns/{program.campaign_id}/notices/commendation.docx").status_code == 403
 
+
+
+def test_panel_summary_page_prints_run_totals_and_signatures(client, final_program, session):
+    from webapp.results.models import ResultRun
+
+    program, _apps, _office = final_program
+    body = client.get(f"/programs/{program.id}/panel-summary").get_data(as_text=True)
+    run = session.scalar(select(ResultRun))
+    for row in run.result_data()["applications"]:
+        assert f"<strong>{row['total']}</strong>" in body
+    assert "专家组组长签名" in body and "评审专家签名" in body

@@ -147,6 +147,20 @@ def panel_summary(program_id: int):
     )
 
 
+@bp.route("/programs/<int:program_id>/panel-summary")
+@roles_required(Role.office)
+def panel_summary_page(program_id: int):
+    """评分汇总表 as a page that prints on A4 landscape, with signature lines for experts and the leader."""
+    from webapp.campaigns.rubrics import rubric_of
+
+    program = get_program_or_404(program_id)
+    run, experts, rows = data.summary_rows(program)
+    if run is None:
+        abort(404)
+    return render_template("exports/panel_summary.html", program=program, run=run, experts=experts, rows=rows,
+                           rubric=rubric_of(program), printed_on=beijing(now()).strftime("%Y-%m-%d"))
+
+
 @bp.route("/programs/<int:program_id>/exports/audit-package.zip")
 @roles_required(Role.office, Role.auditor, Role.finance)
 def audit_package(program_id: int):
