@@ -58,7 +58,7 @@ def test_run_stores_inputs_and_engine_output_exactly(client, office, scored, ses
     assert len(inputs["scores"]) == 12 * 7 * 5
     rubric = rubric_of(session.get(Program, program.id))
     again = rank_applications(rubric, [tuple(r) for r in inputs["scores"]], [tuple(r) for r in inputs["indicators"]],
-                              [tuple(r) for r in inputs["applications"]], bootstrap=200, seed=11)
+                              [tuple(r) for r in inputs["applications"]], bootstrap=200, seed=11, budget=1500000)
     assert run.result == dumps_json(again.to_json())
     assert run.awards == dumps_json(allocate(rubric, again, budget=1500000).to_json())
 
@@ -232,3 +232,17 @@ def test_unit_sees_outcome_only_after_final(client, login, make_user, scored, se
     assert f'id="outcome-kind">{decision.kind.label}<' in body
     other = apps[1]
     assert client.get(f"/applications/{other.id}/outcome").status_code == 404
+
+
+def test_chance_of_funding_uses_the_program_budget(client, office, scored, session):
+    program, _apps, _experts = scored
+    session.get(Program, program.id).budget = Decimal("300000")  # two or three awards instead of ten
+    session.commit()
+    run_once(client, program, bootstrap=100)
+    run = session.scalar(select(ResultRun))
+    cutoff = run.extras_data()["cutoff_rank"]
+    assert cutoff is not None and cutoff <= 3
+    rows = run.result_data()["applications"]
+    # Each replicate funds about as many as the budget allows, so the shares add up to about that number
+    # (with the rubric's 1,500,000 they would add up to about ten).
+    assert sum(r["p_funded"] for r in rows) <= cutoff + 1

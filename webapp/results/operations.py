@@ -131,9 +131,11 @@ def run_results(program: Program, *, bootstrap: int = DEFAULT_BOOTSTRAP, seed: i
         raise ResultsError(["没有通过形式审查的申报，无法运行评审结果。"])
     seed = secrets.randbelow(2**31) if seed is None else seed
     try:
+        # The program's budget sets the funding cutoff behind p_funded and the boundary flags, as in awards.
         result = rank_applications(rubric, [tuple(r) for r in inputs["scores"]],
                                    [tuple(r) for r in inputs["indicators"]],
-                                   [tuple(r) for r in inputs["applications"]], bootstrap=bootstrap, seed=seed)
+                                   [tuple(r) for r in inputs["applications"]], bootstrap=bootstrap, seed=seed,
+                                   **_allocation_overrides(program))
         allocation = allocate(rubric, result, **_allocation_overrides(program))
     except (ScoringInputError, ValueError) as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
