@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import xlsxwriter
 
@@ -452,3 +453,124 @@ def roster_workbook(unit_name: str, rows: Iterable[Association], *, filled_on: d
     ws.repeat_rows(header)
     workbook.close()
     return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------ reviews
+
+
+def _ratio(numerator: int | None, denominator: int | None) -> float:
+    return (numerator or 0) / denominator if denominator else 0.0
+
+
+def task_completion(figures: dict[str, int | None]) -> float:
+    """Weighted completion of the two allocated targets (as the rubric's formula: 60 % / 40 %, capped at 1)."""
+    new = min(1.0, _ratio(figures.get("enterprise_kexie_new"), figures.get("task_new_kexie")))
+    liaison = min(1.0, _ratio(figures.get("liaison_enterprises"), figures.get("task_liaison")))
+    return 0.6 * new + 0.4 * liaison
+
+
+def latent_quality(plans: dict[str, UnitPlan], *, seed: int = SEED) -> dict[str, float]:
+    """How good each unit's year "really" was, in [0, 1]: mostly its figures (target completion, coverage,
+    service platforms per enterprise), partly what only the files show (a random share). The experts'
+    scores scatter around it, so the ranking follows the figures without copying them."""
+    rng = random.Random(f"{seed}-quality")
+    raw = {}
+    for code in sorted(plans):
+        f = plans[code].figures
+        coverage = 0.5 * min(
+            1.0, _ratio(f["enterprise_kexie_total"], f["regulated_enterprises"]) / 0.12
+        ) + 0.5 * min(1.0, _ratio(f["parks_with_kexie"], f["parks_total"]) / 0.5)
+        platforms = f["academician_workstations"] + f["service_stations"] + 3 * f["haizhi_bases"]
+        services = min(1.0, _ratio(platforms * 100, f["regulated_enterprises"]) / 2.5)
+        raw[code] = 0.55 * task_completion(f) + 0.2 * coverage + 0.25 * services
+    order = sorted(raw, key=lambda c: (raw[c], c))
+    n = max(1, len(order) - 1)
+    return {code: round(0.7 * i / n + 0.3 * rng.random(), 4) for i, code in enumerate(order)}
+
+
+def review_scores(
+    rng: random.Random,
+    criteria: Iterable[tuple[str, Decimal, Decimal]],
+    quality: float,
+    *,
+    leniency: float,
+    spread: float,
+    bonus: dict[str, float] | None = None,
+) -> dict[str, str]:
+    """One expert's scores for one application: a share of each criterion's maximum that grows with the
+    unit's quality, shifted by the expert's leniency, with noise; rounded to the step, within 0..max."""
+    mood = rng.gauss(0, 0.025)  # the same review is a little kinder or harsher on every criterion
+    out = {}
+    for key, maximum, step in criteria:
+        share = 0.48 + 0.44 * quality + leniency + mood + rng.gauss(0, spread) + (bonus or {}).get(key, 0.0)
+        share = min(1.0, max(0.3, share))
+        steps = round(share * float(maximum) / float(step))
+        value = min(maximum, max(Decimal(0), step * steps))
+        out[key] = format(value.normalize(), "f")
+    return out
+
+
+_POST_OPINIONS = {
+    "high": (
+        "{name}对企业科协组织建设高度重视，规划部署扎实。{year}年新建企业科协{new}个，完成目标任务的{pct}%，"
+        "院士专家工作站{ws}个、学会服务站{ss}个，服务企业技术创新特色鲜明，材料翔实，建议优先支持。",
+        "领导重视、责任明确，任务逐级分解落实到位；新建企业科协{new}个（目标{task}个），“一强五有”达标情况较好，"
+        "依托院士专家工作站等载体开展服务成效明显，具有示范带动作用。",
+        "工作推进有力，组织覆盖面持续扩大，联系人制度企业{liaison}家；佐证材料完整、数据与名册一致，"
+        "特色工作可为同类地区提供借鉴，总体评价优秀。",
+    ),
+    "mid": (
+        "{name}企业科协组织建设工作有部署、有落实，新建企业科协{new}个，完成目标任务的{pct}%。"
+        "组织质量和活力仍有提升空间，建议加强对新建企业科协的跟踪指导。",
+        "工作总体扎实，年度计划和任务分解较清楚；特色服务的成效描述偏于概括，佐证材料可进一步充实，"
+        "建议在园区科协建设方面加大力度。",
+        "领导重视，工作基本按计划推进，新建企业科协{new}个、联系人制度企业{liaison}家；"
+        "服务企业技术创新的载体建设有一定基础，示范作用尚不够突出。",
+    ),
+    "low": (
+        "{name}目标任务完成率偏低（新建企业科协{new}个，仅完成目标任务的{pct}%），"
+        "佐证材料对工作实效反映不够充分，建议加大推进力度、强化考核。",
+        "工作部署较为原则，任务分解和督促落实措施不够具体；新建企业科协的“一强五有”达标情况说明不足，"
+        "特色服务工作有待加强。",
+        "材料基本齐全，但组织覆盖和服务载体建设与本地区企业规模相比仍有差距，"
+        "建议进一步摸清企业和园区底数，制定更有针对性的推进计划。",
+    ),
+}
+_PILOT_OPINIONS = {
+    "high": (
+        "{name}把企业科协组织建设列入重要议事日程，有三年发展规划和年度计划；服务企业技术创新的做法特色鲜明、"
+        "可复制可推广，承诺自筹配套资金{funds}万元，建议列为试点示范单位。",
+        "领导分管、专人负责，上半年新建企业科协{new}个；海智计划工作基地和院士专家工作站建设有特色，"
+        "在全国具有示范带动作用，配套资金承诺明确。",
+    ),
+    "mid": (
+        "{name}工作基础较好，规划和年度计划齐备，上半年新建企业科协{new}个；特色示范工作有一定亮点，"
+        "但可推广的经验总结不够，配套资金{funds}万元。",
+        "重视程度较高，组织覆盖率处于全国平均水平以上；调研考察材料较为简略，示范带动作用有待进一步体现。",
+    ),
+    "low": (
+        "{name}材料齐全，但特色示范工作与一般性工作区分不明显，调研考察和平时掌握的情况较少，"
+        "建议进一步凝练可推广的做法后再行考虑。",
+        "规划部署较为原则，上半年新建企业科协{new}个，进度偏慢；配套资金承诺{funds}万元，示范作用尚需观察。",
+    ),
+}
+
+
+def review_opinion(
+    rng: random.Random, kind: str, unit_name: str, figures: dict[str, int | None], quality: float
+) -> str:
+    """A 评审意见 (well over 20 characters) that fits the scores: a template by band, filled from the figures."""
+    band = "high" if quality >= 0.62 else "mid" if quality >= 0.3 else "low"
+    templates = (_PILOT_OPINIONS if kind == "pilot" else _POST_OPINIONS)[band]
+    new, task = figures.get("enterprise_kexie_new") or 0, figures.get("task_new_kexie") or 0
+    return rng.choice(templates).format(
+        name=unit_name,
+        year=YEAR,
+        new=new,
+        task=task,
+        pct=round(new * 100 / task) if task else 0,
+        liaison=figures.get("liaison_enterprises") or 0,
+        ws=figures.get("academician_workstations") or 0,
+        ss=figures.get("service_stations") or 0,
+        funds=f"{(figures.get('matching_funds') or 0) / 10000:g}",
+    )

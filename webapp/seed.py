@@ -2,17 +2,23 @@
 
 Everything here goes through the same operations as the web pages, with the clock set to the
 dates on which each step would really have happened, so the audit log tells a believable story:
-the pilot program (office nominations in June, submissions in July, all passed in August) and the
-post-subsidy program (figures and files in September–October, submissions until 31 October, some
-withdrawn and resubmitted, drafts that never got finished, units that never started, and a formal
-check in November that the office has not finished). Both programs are left in formal_check.
+the pilot program (office nominations in June, submissions in July, all passed in August, reviewed by
+the panel of nine experts, decided and published, final on 9 September) and the post-subsidy program
+(figures and files in September–October, submissions until 31 October, some withdrawn and resubmitted,
+drafts that never got finished, units that never started, the formal check in early November, the
+review in the second half of November with a declared conflict and a reopened review, results and
+decisions on 1–3 December with one change by the office, and publicity from 8 December with two
+real-name objections, one concluded). The pilot program is final; the post-subsidy program is left in
+publicity with one objection still under investigation.
 
 Figures are illustrative, not real statistics (演示数据，非真实统计): see ``webapp.demo_data``.
 """
 
 from __future__ import annotations
 
+import heapq
 import io
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -34,6 +40,33 @@ from webapp.campaigns.operations import add_program, advance_phase, apply_due_tr
 from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
 from webapp.core.timeutil import beijing_datetime, format_beijing
+from webapp.core.workdays import is_workday
+from webapp.publicity.models import Conclusion, Objection
+from webapp.publicity.operations import (
+    finalise,
+    latest_round,
+    lodge_objection,
+    objections,
+    open_round,
+    record_entry,
+)
+from webapp.results.models import DecisionKind, ResultRun
+from webapp.results.operations import (
+    adopt_proposals,
+    change_decision,
+    current_decisions,
+    ranked_applications,
+    run_results,
+)
+from webapp.reviews.models import ACTIVE, Assignment, AssignmentStatus
+from webapp.reviews.operations import (
+    assign_full_panel,
+    declare_conflict,
+    program_assignments,
+    remind,
+    reopen_review,
+    save_review,
+)
 from webapp.units.models import Unit, UnitCategory
 
 DEMO_PASSWORD = "Kexie@2014demo"
@@ -70,11 +103,29 @@ STAFF = [
 ]
 
 EXPERTS = [
-    # username, name, home region code, affiliation
-    ("expert01", "陈教授（演示）", "110000", "清华大学"),
+    # username, name, home region code (conflicts follow it), affiliation
+    ("expert01", "陈教授（演示）", "110000", "清华大学公共管理学院"),
     ("expert02", "刘研究员（演示）", "310000", "上海科学院"),
-    ("expert03", "张教授（演示）", "420000", "武汉大学"),
+    ("expert03", "张教授（演示）", "420000", "武汉大学经济与管理学院"),
+    ("expert04", "王教授（演示）", "370200", "中国海洋大学管理学院"),  # 青岛: conflicts with 山东 and 青岛
+    ("expert05", "李研究员（演示）", "650000", "中国科学院新疆分院"),  # 新疆: conflicts with 兵团 too
+    ("expert06", "周教授（演示）", "120000", "南开大学经济学院"),
+    ("expert07", "吴教授（演示）", "340000", "中国科学技术大学管理学院"),
+    ("expert08", "郑研究员（演示）", "500000", "重庆市科学技术研究院"),
+    ("expert09", "何研究员（演示）", "410000", "河南省科学院"),
 ]
+# How each expert scores (illustrative): leniency shifts the share of the maximum, spread is the noise.
+EXPERT_STYLE = {
+    "expert01": (0.00, 0.035),
+    "expert02": (0.06, 0.04),  # generous
+    "expert03": (-0.01, 0.04),
+    "expert04": (0.02, 0.035),
+    "expert05": (-0.02, 0.05),
+    "expert06": (0.01, 0.04),
+    "expert07": (-0.07, 0.04),  # strict
+    "expert08": (0.03, 0.045),
+    "expert09": (0.00, 0.10),  # erratic: the diagnostics flag the consistency
+}
 
 
 def build_demo() -> str:
@@ -144,6 +195,10 @@ def build_demo() -> str:
             submission_deadline=beijing_datetime(date(DEMO_YEAR, 7, 31), time(23, 59, 59)),
             budget=Decimal("1000000"),
         )
+    # Read the programs back as stored (budget 1500000 → 1500000.00): the results' input fingerprint includes
+    # the budget's text, so a run made on the unsaved value would look outdated once the page reloads it.
+    db.session.refresh(post)
+    db.session.refresh(pilot)
     with clock_at(_bj(DEMO_YEAR, 6, 10)):
         advance_phase(pilot, Phase.open, reason="邀请申报", actor=office)
         advance_phase(post, Phase.open, reason="按实施方案开放申报", actor=office)
@@ -162,7 +217,9 @@ def build_demo() -> str:
         "审计管理员    auditor",
         "业务处室      office、office2",
         "计划财务部    finance",
-        "评审专家      " + "、".join(e[0] for e in EXPERTS),
+        "评审专家      "
+        + "、".join(f"{e[0]}（{units[e[2]].region}）" for e in EXPERTS)
+        + "：与申报单位同地区（含副省级城市与所在省、兵团与新疆）的自动回避",
         "申报单位      u<单位代码>c（填报员）、u<单位代码>l（负责人），例如 u110000c、u110000l（北京）、"
         "u210200l（大连）",
         "",
@@ -196,8 +253,25 @@ ROSTER_DUPLICATE = "370200"  # one association entered twice (duplicate flagged,
 RETURNED_RESUBMITTED = "360000"  # returned for correction, added the material and resubmitted in time
 RETURNED_OPEN = "610100"  # returned for correction, did not resubmit
 REJECTED = "620000"
-UNDECIDED = 8  # the latest submissions, still waiting for the office's formal check
+UNDECIDED = 8  # the latest submissions, checked last (on 7 November, with the resubmitted one)
 PILOT = ("320000", "330000", "370000", "420000", "440000", "440300")
+# Expert review (post-subsidy): one declared conflict, one submitted review reopened by the office, two
+# experts who finish late (and get the office's reminder on 24 November).
+DECLARES = ("expert01", "130000")
+DECLARE_REASON = (
+    "本人2013年至2014年受河北省科协委托承担企业科协组织建设调研课题，与申报单位存在合作关系，按规定申明回避。"
+)
+REOPENED = ("expert06", "350000")
+POST_LATE = {"expert05": date(DEMO_YEAR, 11, 28), "expert08": date(DEMO_YEAR, 11, 27)}
+# How to object (实施方案, seed 002): shown on the public page for the whole period.
+PUBLICITY_CONTACT = (
+    "中国科协计划财务部；联系电话：010-68571894；地址：北京市海淀区复兴路3号科技会堂1903室（邮编：100863）。"
+    "异议须以真实姓名提出，写明工作单位和联系电话，并附必要的证明材料；匿名或逾期的异议不予受理。"
+)
+OBJECTORS = (  # name, organisation ({place} = the unit's first city), phone, IP address
+    ("孙立新（演示）", "{place}恒达科技咨询有限公司", "13800138000", "203.0.113.24"),
+    ("吴丽华（演示）", "{place}鑫源会计师事务所", "13900139000", "198.51.100.73"),
+)
 
 POST_EVIDENCE = {
     "leadership": ("关于加强企业科协组织建设工作的通知", "企业科协组织建设工作领导小组成立文件"),
@@ -235,19 +309,38 @@ class _Story:
         self.clerk = {code: users[f"u{code}c"] for code in units}
         self.leader = {code: users[f"u{code}l"] for code in units}
         self.apps: dict[tuple[str, str], Application] = {}
-        self.steps: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.steps: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
+        self.sequence = 0
         self.rubrics = {"pilot": rubric_of(pilot), "post": rubric_of(post)}
         self.submitted_at: dict[str, datetime] = {}  # post-subsidy: final submission
+        self.running: datetime | None = None  # the moment of the step being replayed
+        # Reviews, results and publicity draw from their own generator, so the earlier story stays as it was.
+        self.review_rng = random.Random(f"{DEMO_YEAR}-reviews")
+        self.quality = demo_data.latent_quality(self.plans)
+        experts = db.session.scalars(select(User).where(User.username.in_([e[0] for e in EXPERTS])))
+        self.experts = {u.username: u for u in experts}
+        self.runs: dict[str, ResultRun] = {}
+        self.objections: list[Objection] = []
+        self.objection_targets: list[tuple[Application, demo_data.Association]] = []
+        self.criticised: str | None = None
 
     # ---------------------------------------------------------------- timeline
 
     def at(self, moment: datetime, action: Callable[[], None]) -> None:
-        self.steps.append((moment, len(self.steps), action))
+        """Plan ``action`` at ``moment``; a step being replayed may plan later ones (never earlier)."""
+        if self.running is not None and moment < self.running:
+            raise DemoError(f"演示步骤的时间 {moment} 早于当前步骤 {self.running}。")
+        heapq.heappush(self.steps, (moment, self.sequence, action))
+        self.sequence += 1
 
     def run(self) -> None:
-        for moment, _n, action in sorted(self.steps, key=lambda s: (s[0], s[1])):
+        """Replay the steps in date order (ties in the order they were planned)."""
+        while self.steps:
+            moment, _n, action = heapq.heappop(self.steps)
+            self.running = moment
             with clock_at(moment):
                 action()
+        self.running = None
 
     def moment(self, first: date, last: date, hours: tuple[int, int] = (9, 17)) -> datetime:
         """A random time in office hours on a random working day in [first, last]."""
@@ -368,6 +461,9 @@ class _Story:
         self.plan_pilot()
         self.plan_post()
         self.plan_formal_check()
+        self.plan_pilot_decisions()
+        self.plan_post_review()
+        self.plan_post_decisions()
 
     def _files(self, kind: str, code: str, first: datetime, last: datetime, criteria=None) -> None:
         """Evidence for each criterion (a second file for some), at random moments between two times."""
@@ -570,6 +666,312 @@ class _Story:
             ),
         )
 
+    # ---------------------------------------------------------------- expert review (both programs)
+
+    def program(self, kind: str):
+        return self.pilot if kind == "pilot" else self.post
+
+    def _assign(self, kind: str, first: date, last: date, finish: dict[str, date] | None = None) -> None:
+        """Full panel, then plan each expert's sessions on the assignments it really created."""
+        program = self.program(kind)
+        assign_full_panel(program, actor=self.office)
+        by_expert: dict[str, list[Assignment]] = {}
+        for assignment in program_assignments(program):
+            if AssignmentStatus(assignment.status) in ACTIVE:
+                by_expert.setdefault(assignment.expert.username, []).append(assignment)
+        for username in sorted(by_expert):
+            mine = sorted(by_expert[username], key=lambda a: a.application.unit.sort_key)
+            self.plan_expert(kind, username, mine, first, (finish or {}).get(username, last))
+
+    def _workdays(self, first: date, last: date) -> list[date]:
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        return [d for d in days if is_workday(d).workday]
+
+    def _scores(self, kind: str, code: str, username: str) -> tuple[dict[str, str], str]:
+        rng = self.review_rng
+        rubric = self.rubrics[kind]
+        plan = self.plans[code]
+        figures = plan.pilot_figures if kind == "pilot" else plan.figures
+        quality = self.quality[code]
+        if kind == "pilot":  # the office nominated units it already knew to be good
+            quality = 0.45 + 0.55 * quality
+        leniency, spread = EXPERT_STYLE[username]
+        bonus = {}
+        if kind == "pilot":  # the commitment is judged on the amount pledged (100,000–300,000)
+            bonus["matching_commitment"] = (
+                figures["matching_funds"] - 200_000
+            ) / 200_000 * 0.5 - 0.44 * quality
+        criteria = [(c.key, c.max, c.step) for c in rubric.expert_criteria]
+        scores = demo_data.review_scores(
+            rng, criteria, quality, leniency=leniency, spread=spread, bonus=bonus
+        )
+        opinion = demo_data.review_opinion(rng, kind, self.units[code].name, figures, quality)
+        return scores, opinion
+
+    def plan_expert(
+        self, kind: str, username: str, assignments: list[Assignment], first: date, last: date
+    ) -> None:
+        """An expert's review sessions: a few evenings or mornings, 15–35 minutes per application, some
+        drafts saved before submitting; the demo's declared conflict and reopened review are planned here."""
+        rng = self.review_rng
+        expert = self.experts[username]
+        per_session = rng.randint(2, 3) if kind == "pilot" else rng.randint(5, 9)
+        days = self._workdays(first, last)
+        sessions = min(len(days), math.ceil(len(assignments) / per_session))
+        chosen = sorted(rng.sample(days[:-1], sessions - 1)) + [days[-1]] if sessions > 1 else [days[-1]]
+        queue = list(assignments)
+        for n, day in enumerate(chosen):
+            hour = rng.choice((9, 10, 14, 15, 19, 20))
+            moment = _at(day, hour, rng.randint(0, 45), rng.randint(0, 59))
+            count = math.ceil(len(queue) / (len(chosen) - n))
+            if hour >= 19 and count > 5:  # a long session starts in the afternoon, not late at night
+                moment -= timedelta(hours=5)
+            for assignment in queue[:count]:
+                code = assignment.application.unit.code
+                if kind == "post" and (username, code) == DECLARES:
+                    self.at(moment, lambda a=assignment, e=expert: self._declare(a, e))
+                    moment += timedelta(minutes=rng.randint(3, 8))
+                    continue
+                scores, opinion = self._scores(kind, code, username)
+                if rng.random() < 0.15:  # a draft first: the first criteria, no opinion yet
+                    partial = dict(list(scores.items())[:2])
+                    self.at(
+                        moment, lambda a=assignment, e=expert, p=partial: self._review(a, e, p, "", False)
+                    )
+                    moment += timedelta(minutes=rng.randint(6, 15))
+                if kind == "post" and (username, code) == REOPENED:
+                    slip = dict(scores, timeliness="0")  # a slip of the keyboard: caught by the office
+                    self.at(
+                        moment,
+                        lambda a=assignment, e=expert, s=slip, o=opinion: self._review(a, e, s, o, True),
+                    )
+                    reopen = _at(date(DEMO_YEAR, 11, 24), 15, 12)
+                    if moment >= reopen:
+                        raise DemoError("演示：被退回的评分应在退回之前提交。")
+                    self.at(reopen, lambda a=assignment: self._reopen(a))
+                    again = _at(date(DEMO_YEAR, 11, 25), 20, 16, 40)
+                    self.at(
+                        again,
+                        lambda a=assignment, e=expert, s=scores, o=opinion: self._review(a, e, s, o, True),
+                    )
+                else:
+                    self.at(
+                        moment,
+                        lambda a=assignment, e=expert, s=scores, o=opinion: self._review(a, e, s, o, True),
+                    )
+                moment += timedelta(minutes=rng.randint(15, 35), seconds=rng.randint(0, 59))
+            queue = queue[count:]
+
+    def _review(self, assignment: Assignment, expert: User, scores: dict, opinion: str, submit: bool) -> None:
+        save_review(assignment, raw_scores=scores, opinion=opinion, submit=submit, actor=expert)
+
+    def _declare(self, assignment: Assignment, expert: User) -> None:
+        declare_conflict(assignment, reason=DECLARE_REASON, actor=expert)
+
+    def _reopen(self, assignment: Assignment) -> None:
+        criterion = next(c for c in self.rubrics["post"].expert_criteria if c.key == "timeliness")
+        reopen_review(
+            assignment,
+            reason=f"“{criterion.title}”评分为 0 分，与评审意见和其余各项评分明显不符，疑为录入错误，"
+            "请核对后重新提交。",
+            actor=self.office,
+        )
+
+    def _run(self, kind: str, *, bootstrap: int, seed: int) -> None:
+        self.runs[kind] = run_results(self.program(kind), bootstrap=bootstrap, seed=seed, actor=self.office)
+
+    def _adopt(self, kind: str) -> None:
+        adopt_proposals(self.program(kind), self.runs[kind], actor=self.office)
+
+    def _open(self, kind: str, start: date) -> None:
+        open_round(self.program(kind), start=start, contact=PUBLICITY_CONTACT, actor=self.office)
+
+    def plan_pilot_decisions(self) -> None:
+        """Pilot: reviewed in August, decided and published so the money can go out before the end of
+        September (实施方案 三（三）1), final on 9 September."""
+        pilot, office = self.pilot, self.office
+        self.at(
+            _at(date(DEMO_YEAR, 8, 5), 9, 40),
+            lambda: advance_phase(
+                pilot, Phase.review, reason="形式审查完毕，全部通过，进入专家评审", actor=office
+            ),
+        )
+        self.at(
+            _at(date(DEMO_YEAR, 8, 5), 10, 5),
+            lambda: self._assign("pilot", date(DEMO_YEAR, 8, 6), date(DEMO_YEAR, 8, 15)),
+        )
+        self.at(
+            _at(date(DEMO_YEAR, 8, 18), 9, 30),
+            lambda: advance_phase(pilot, Phase.panel, reason="专家评审全部提交，进入结果会商", actor=office),
+        )
+        self.at(_at(date(DEMO_YEAR, 8, 18), 10, 12), lambda: self._run("pilot", bootstrap=500, seed=20140818))
+        self.at(_at(date(DEMO_YEAR, 8, 19), 15, 3), lambda: self._adopt("pilot"))
+        self.at(_at(date(DEMO_YEAR, 8, 27), 10, 0), lambda: self._open("pilot", date(DEMO_YEAR, 9, 1)))
+        self.at(_at(date(DEMO_YEAR, 9, 9), 9, 35), lambda: finalise(pilot, actor=office))
+
+    def plan_post_review(self) -> None:
+        """Post-subsidy: the office finishes the formal check, the panel scores in the second half of
+        November (one declared conflict, one review reopened), results on 1 December."""
+        special = {RETURNED_RESUBMITTED, RETURNED_OPEN, REJECTED}
+        ordinary = sorted(
+            (c for c in self.submitted_at if c not in special), key=lambda c: self.submitted_at[c]
+        )
+        pending = ordinary[len(ordinary) - UNDECIDED :] + [RETURNED_RESUBMITTED]
+        start = _at(date(DEMO_YEAR, 11, 7), 9, 12)
+        for n, code in enumerate(pending):
+            note = "补正材料已补齐，材料齐全。" if code == RETURNED_RESUBMITTED else "材料齐全。"
+            when = start + timedelta(minutes=38 * n + self.review_rng.randint(0, 20))
+            self.at(when, lambda c=code, t=note: self._check(c, CheckDecision.passed, t))
+        post, office = self.post, self.office
+        self.at(
+            _at(date(DEMO_YEAR, 11, 11), 9, 5),
+            lambda: ops.reject_expired_correction(self.apps[("post", RETURNED_OPEN)], actor=office),
+        )
+        self.at(
+            _at(date(DEMO_YEAR, 11, 11), 9, 40),
+            lambda: advance_phase(post, Phase.review, reason="形式审查完毕，进入专家评审", actor=office),
+        )
+        self.at(
+            _at(date(DEMO_YEAR, 11, 11), 10, 20),
+            lambda: self._assign("post", date(DEMO_YEAR, 11, 12), date(DEMO_YEAR, 11, 21), POST_LATE),
+        )
+        self.at(_at(date(DEMO_YEAR, 11, 24), 9, 0), lambda: remind(post, expert_ids=None, actor=office))
+
+    def plan_post_decisions(self) -> None:
+        post, office = self.post, self.office
+        self.at(
+            _at(date(DEMO_YEAR, 12, 1), 9, 30),
+            lambda: advance_phase(post, Phase.panel, reason="专家评审全部提交，进入结果会商", actor=office),
+        )
+        self.at(_at(date(DEMO_YEAR, 12, 1), 10, 8), lambda: self._run("post", bootstrap=1000, seed=20141201))
+        self.at(_at(date(DEMO_YEAR, 12, 2), 14, 40), lambda: self._adopt("post"))
+        self.at(_at(date(DEMO_YEAR, 12, 3), 10, 25), self._criticise)
+        self.at(_at(date(DEMO_YEAR, 12, 5), 10, 0), lambda: self._open("post", date(DEMO_YEAR, 12, 8)))
+        self.at(_at(date(DEMO_YEAR, 12, 9), 10, 32, 15), lambda: self._object(0))
+        self.at(_at(date(DEMO_YEAR, 12, 10), 9, 48), lambda: self._investigate(0))
+        self.at(_at(date(DEMO_YEAR, 12, 11), 15, 47, 3), lambda: self._object(1))
+        self.at(_at(date(DEMO_YEAR, 12, 12), 11, 20), lambda: self._investigate(1))
+        self.at(_at(date(DEMO_YEAR, 12, 16), 10, 5), self._conclude_first)
+
+    def _criticise(self) -> None:
+        """The office's one change to the proposals: the weakest target completion is criticised."""
+        decisions = current_decisions(self.post)
+        candidates = [
+            a
+            for a in ranked_applications(self.post)
+            if DecisionKind(decisions[a.id].kind) == DecisionKind.none
+        ]
+        application = min(
+            candidates,
+            key=lambda a: (demo_data.task_completion(self.plans[a.unit.code].figures), a.unit.code),
+        )
+        code = application.unit.code
+        f = self.plans[code].figures
+        row = next(r for r in self.runs["post"].result_data()["applications"] if r["application"] == code)
+        pct = round(f["enterprise_kexie_new"] * 100 / f["task_new_kexie"])
+        liaison = round(f["liaison_enterprises"] * 100 / f["task_liaison"])
+        self.criticised = code
+        change_decision(
+            application,
+            kind=DecisionKind.criticism,
+            amount=None,
+            reason=(
+                f"{application.unit.name}{DEMO_YEAR}年新建企业科协 {f['enterprise_kexie_new']} 个，仅完成目标任务"
+                f"（{f['task_new_kexie']} 个）的 {pct}%；建立科协联系人制度企业 {f['liaison_enterprises']} 家，"
+                f"完成目标任务的 {liaison}%；综合得分 {row['total']} 分"
+                + ("，低于 60 分的考核合格线" if Decimal(str(row["total"])) < 60 else "")
+                + f"，排名第 {row['rank']}。"
+                "目标任务完成情况明显不足，经处务会研究，按《实施方案》四（三）检查考核的要求予以通报批评。"
+            ),
+            actor=self.office,
+        )
+
+    def _funded(self) -> list[Application]:
+        """Funded post-subsidy applications, those with the longest rosters first (objections are about them)."""
+        decisions = current_decisions(self.post)
+        funded = [a for a in ranked_applications(self.post) if DecisionKind(decisions[a.id].kind).funded]
+        return sorted(
+            funded, key=lambda a: (-self.plans[a.unit.code].figures["enterprise_kexie_new"], a.unit.code)
+        )
+
+    def _object(self, n: int) -> None:
+        """A member of the public objects, by real name, on the public page (no login)."""
+        application = self._funded()[n]
+        unit = application.unit
+        associations = self.plans[unit.code].associations
+        name, organisation, phone, ip = OBJECTORS[n]
+        organisation = organisation.format(place=demo_data.PLACES[unit.code][0])
+        if n == 0:
+            association = associations[0]
+            content = (
+                f"公示名单中{unit.name}拟获后补助。据我了解，其新建企业科协名册所列“{association.name}”在2013年就已挂牌，"
+                f"不应计入{DEMO_YEAR}年新建企业科协数，请予核实。"
+            )
+        else:
+            association = associations[len(associations) // 3]
+            content = (
+                f"{unit.name}名册中的“{association.name}”，所在的{association.enterprise}今年下半年已基本停产，"
+                "这个科协成立后没有开展过活动，不符合“一强五有”的要求，建议核查后再确定资助。"
+            )
+        objection = lodge_objection(
+            self.post,
+            name=name,
+            organisation=organisation,
+            phone=phone,
+            content=content,
+            application_id=application.id,
+            upload=None,
+            ip=ip,
+        )
+        self.objections.append(objection)
+        self.objection_targets.append((application, association))
+
+    def _investigate(self, n: int) -> None:
+        application, association = self.objection_targets[n]
+        unit = application.unit
+        if n == 0:
+            investigation = (
+                f"已调取{unit.name}提交的新建企业科协名册和“{association.name}”的批准文件，"
+                f"并致电{unit.region}科协企业工作部门了解该企业科协的成立情况。"
+            )
+        else:
+            investigation = (
+                f"已函请{unit.region}科协核实{association.enterprise}的生产经营情况和该企业科协的活动开展情况，"
+                f"要求于{DEMO_YEAR}年12月19日前书面报告；收到复函后作出结论。"
+            )
+        record_entry(
+            self.objections[n],
+            investigation=investigation,
+            conclusion=Conclusion.pending,
+            reply="",
+            concluded_on=None,
+            replied_on=None,
+            actor=self.office,
+        )
+
+    def _conclude_first(self) -> None:
+        application, association = self.objection_targets[0]
+        unit = application.unit
+        objection = self.objections[0]
+        founded = _cn(association.founded_on)
+        record_entry(
+            objection,
+            investigation=(
+                f"经核对名册和批准文件，“{association.name}”由{unit.region}科协于{founded}以{association.approval_no}"
+                f"批准成立；2013年挂牌的是{association.enterprise}内部的技术创新协会，未经科协批准，不属于企业科协。"
+                f"名册所列其余企业科协的批准时间也均在{DEMO_YEAR}年内。"
+            ),
+            conclusion=Conclusion.not_upheld,
+            reply=(
+                f"{objection.name.removesuffix('（演示）')}同志：您反映的“{association.name}”系{founded}经批准新建，"
+                f"计入{DEMO_YEAR}年新建企业科协数符合《实施方案》的统计口径，异议不成立。"
+                "感谢您对企业科协组织建设工作的关心和监督。"
+            ),
+            concluded_on=date(DEMO_YEAR, 12, 15),
+            replied_on=date(DEMO_YEAR, 12, 16),
+            actor=self.office,
+        )
+
     # ---------------------------------------------------------------- summary
 
     def summary(self) -> list[str]:
@@ -590,17 +992,70 @@ class _Story:
                 f"{format_beijing(program.submission_deadline, '%m-%d')} 截止，"
                 f"当前阶段：{program.phase_label}）：" + "、".join(parts) + extra + "。"
             )
+        lines += self.results_summary()
+        pilot_decisions = current_decisions(self.pilot)
+        chosen = [
+            a for a in ranked_applications(self.pilot) if pilot_decisions[a.id].kind == DecisionKind.pilot
+        ]
+        shown = (
+            next((a for a in chosen if a.unit.code == PILOT[0]), chosen[0]).unit.code if chosen else PILOT[0]
+        )
+        declared_on, reopened_on = region[DECLARES[1]], region[REOPENED[1]]
+        criticised = f"，{region[self.criticised]}改为通报批评（写明理由）" if self.criticised else ""
         lines += [
             "值得一看的账户：",
-            f"  u{RETURNED_OPEN}l    {region[RETURNED_OPEN]}：退回补正（补正期限已过，未重新提交）",
-            f"  u{RETURNED_RESUBMITTED}l    {region[RETURNED_RESUBMITTED]}：退回补正后补充材料并重新提交，待复查",
+            f"  u{shown}l    {region[shown]}：试点示范已定案，登录后在申报页面查看本单位的结果和得分构成",
+            f"  u{RETURNED_OPEN}l    {region[RETURNED_OPEN]}：退回补正，补正期限已过未重新提交，不予通过",
+            f"  u{RETURNED_RESUBMITTED}l    {region[RETURNED_RESUBMITTED]}：退回补正后补充材料并重新提交，复查通过",
             f"  u{REJECTED}l    {region[REJECTED]}：形式审查不通过（附理由）",
             f"  u130000l    {region['130000']}：截止前撤回后重新提交（第一张回执标为已撤回）",
             f"  u{ROSTER_SHORT}c    {region[ROSTER_SHORT]}：名册行数与填报的本年度新建企业科协数不一致",
             f"  u520000c    {region['520000']}：草稿，负责人尚未写推荐意见、上传推荐函",
             f"  u150000c    {region['150000']}：草稿，只填了数据",
             f"  u460000c    {region['460000']}：未申报",
-            f"  u{PILOT[0]}l    {region[PILOT[0]]}：试点示范（已通过形式审查）和后补助",
-            "  office      业务处室：后补助项目还有待形式审查的申报",
+            f"  {DECLARES[0]}    评审专家：已提交的评分只读；对{declared_on}的申报申明了回避",
+            f"  {REOPENED[0]}    评审专家：对{reopened_on}的评分被业务处室退回（附理由）后重新提交",
+            "  office      业务处室：评审进度、评审结果与资助决定" + criticised + "；"
+            "后补助公示期已满，第二件异议办结后即可定案",
+            "  公众        公示页面（无需登录）：http://127.0.0.1:5000/publicity",
         ]
+        return lines
+
+    def results_summary(self) -> list[str]:
+        """Results, decisions and publicity of both programs, one line each."""
+        lines = ["评审、结果与公示："]
+        for kind in ("pilot", "post"):
+            program = self.program(kind)
+            run = self.runs[kind]
+            ranked = len(run.result_data()["applications"])
+            decisions = current_decisions(program)
+            counts = Counter(DecisionKind(d.kind) for d in decisions.values())
+            funded = sum(counts[k] for k in DecisionKind if k.funded)
+            money = sum((d.amount or Decimal(0)) for d in decisions.values() if DecisionKind(d.kind).funded)
+            reviews = Counter(
+                a.application_id
+                for a in program_assignments(program)
+                if AssignmentStatus(a.status) == AssignmentStatus.submitted
+            )
+            round_ = latest_round(program)
+            period = f"{round_.start_date:%m-%d} 至 {round_.end_date:%m-%d} 公示"
+            others = "、".join(
+                f"{k.label} {counts[k]} 个"
+                for k in (DecisionKind.commendation, DecisionKind.criticism)
+                if counts[k]
+            )
+            line = (
+                f"  {ProgramKind(program.kind).label}（当前阶段：{program.phase_label}）：{len(self.experts)} 位专家评审，"
+                f"每份 {min(reviews.values())}–{max(reviews.values())} 份评分；第 {run.number} 次评审结果排名 {ranked} 个，"
+                f"资助 {funded} 个共 {float(money) / 10000:g} 万元（预算 {float(program.budget) / 10000:g} 万元）"
+                + (f"，{others}" if others else "")
+                + f"；{period}"
+            )
+            if kind == "pilot":
+                line += f"，{format_beijing(program.phase_changed_at, '%m-%d')} 定案，单位可查看结果。"
+            else:
+                found = objections(program)
+                open_ = sum(1 for o in found if o.conclusion == Conclusion.pending)
+                line += f"，收到实名异议 {len(found)} 件（{len(found) - open_} 件已办结，{open_} 件调查中）。"
+            lines.append(line)
         return lines

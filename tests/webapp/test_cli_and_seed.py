@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from webapp.applications.uploads import open_stored
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import Role, User
 from webapp.campaigns.models import Campaign, Phase, Program, ProgramKind
+from webapp.campaigns.rubrics import rubric_of
+from webapp.publicity.models import Conclusion
+from webapp.publicity.operations import latest_round, objections
+from webapp.results.models import DecisionKind
+from webapp.results.operations import current_decisions, funded_total, is_stale, latest_run
+from webapp.reviews.models import Assignment, AssignmentStatus, Score
 from webapp.units.models import Unit, UnitCategory
 
 
@@ -46,11 +53,23 @@ def test_seed_demo_builds_campaign_and_prints_logins(app, session):
         assert username in result.output
     campaign = session.scalar(select(Campaign).where(Campaign.year == 2014))
     assert {p.kind for p in campaign.programs} == {ProgramKind.pilot, ProgramKind.post_subsidy}
-    # The demo's story runs past both deadlines.
-    assert all(p.phase == Phase.formal_check for p in campaign.programs)
+    # The demo's story runs to the furthest phase built: the pilot is final, the post-subsidy in publicity.
+    assert {p.kind: p.phase for p in campaign.programs} == {
+        ProgramKind.pilot: Phase.final,
+        ProgramKind.post_subsidy: Phase.publicity,
+    }
     roles = set(session.scalars(select(User.role)))
     assert roles == set(Role)
     assert session.scalar(select(func.count()).select_from(User).where(User.role == Role.applicant)) == 94
+    # Nine experts from nine regions, a sub-provincial city (青岛) and 新疆 among them, all marked as demo.
+    experts = session.scalars(select(User).where(User.role == Role.expert)).all()
+    assert sorted(e.username for e in experts) == [f"expert{n:02d}" for n in range(1, 10)]
+    regions = {e.home_region.code for e in experts}
+    assert len(regions) == 9 and {"370200", "650000"} <= regions
+    assert all("演示" in e.display_name and e.affiliation for e in experts)
+    assert len({e.password_hash for e in experts}) == 1
+    for line in ("expert09", "http://127.0.0.1:5000/publicity", "1 件调查中"):
+        assert line in result.output
 
 
 def test_seed_demo_twice_refused_cleanly(app, session):
@@ -66,11 +85,11 @@ def test_demo_login_works_with_printed_password(app, session, client, login):
     assert login("office", password="Kexie@2014demo").status_code == 302
 
 
-def test_demo_post_subsidy_past_deadline_moves_to_formal_check_when_seen(app, session, client, login):
+def test_demo_campaign_page_shows_publicity_and_final(app, session, client, login):
     app.test_cli_runner().invoke(args=["seed", "demo"])
     login("office", password="Kexie@2014demo")
     body = client.get("/campaigns").get_data(as_text=True)
-    assert "形式审查" in body
+    assert "公示" in body and "定案" in body
 
 
 def test_create_admin_command_refuses_weak_password(app, session):
@@ -122,7 +141,7 @@ def _applications(session, program) -> list[Application]:
 def test_demo_spread_of_states_per_program_and_audit_chain_intact(app, session):
     programs, output = _demo(app, session)
     pilot, post = programs[ProgramKind.pilot], programs[ProgramKind.post_subsidy]
-    assert pilot.phase == Phase.formal_check and post.phase == Phase.formal_check
+    assert pilot.phase == Phase.final and post.phase == Phase.publicity
 
     pilot_apps = _applications(session, pilot)
     assert Counter(a.status for a in pilot_apps) == {ApplicationStatus.passed: 6}
@@ -131,10 +150,8 @@ def test_demo_spread_of_states_per_program_and_audit_chain_intact(app, session):
 
     post_apps = _applications(session, post)
     assert Counter(a.status for a in post_apps) == {
-        ApplicationStatus.passed: 25,
-        ApplicationStatus.submitted: 9,  # not yet checked, including one resubmitted after a correction
-        ApplicationStatus.returned: 1,
-        ApplicationStatus.rejected: 1,
+        ApplicationStatus.passed: 34,  # including one resubmitted after a correction
+        ApplicationStatus.rejected: 2,  # one with reasons, one whose correction window expired
         ApplicationStatus.draft: 5,
     }
     assert 47 - len(post_apps) == 6  # never started
@@ -144,22 +161,87 @@ def test_demo_spread_of_states_per_program_and_audit_chain_intact(app, session):
     withdrawn = [r for a in post_apps for r in a.receipts if r.withdrawn_at is not None]
     assert len(withdrawn) == 3 and all(r.number.endswith("-01") for r in withdrawn)
     decisions = Counter(c.decision for a in post_apps for c in a.checks)
-    assert decisions[CheckDecision.returned] == 2 and decisions[CheckDecision.rejected] == 1
-    rejected = next(a for a in post_apps if a.status == ApplicationStatus.rejected)
-    assert rejected.checks[-1].note
+    assert decisions[CheckDecision.returned] == 2 and decisions[CheckDecision.rejected] == 2
+    rejected = [a for a in post_apps if a.status == ApplicationStatus.rejected]
+    assert all(a.checks[-1].note for a in rejected)
+    assert {a.unit.code for a in rejected} == {"620000", "610100"}
+
+    # Expert review: everything submitted (one declared conflict), at least five reviews per application.
+    assignments = session.scalars(select(Assignment)).all()
+    by_status = Counter(a.status for a in assignments)
+    assert by_status[AssignmentStatus.assigned] == 0 and by_status[AssignmentStatus.declined] == 1
+    reviews = Counter(a.application_id for a in assignments if a.status == AssignmentStatus.submitted)
+    passed_post = [a for a in post_apps if a.status == ApplicationStatus.passed]
+    assert all(reviews[a.id] >= 5 for a in passed_post)
+    assert all(reviews[a.id] >= 5 for a in pilot_apps)
+    for assignment in assignments:  # no expert reviews an application from their own region
+        assert assignment.expert.home_region.code not in (
+            assignment.application.unit.code,
+            assignment.application.unit.parent_code,
+        )
+    rubrics = {p.id: {c.key: c for c in rubric_of(p).expert_criteria} for p in (pilot, post)}
+    for assignment in (a for a in assignments if a.status == AssignmentStatus.submitted):
+        criteria = rubrics[assignment.application.program_id]
+        assert len(assignment.opinion) >= 20
+        assert {s.criterion for s in assignment.scores} == set(criteria)
+        for score in assignment.scores:
+            criterion = criteria[score.criterion]
+            assert 0 <= score.score <= criterion.max and score.score % criterion.step == 0
+    assert session.scalar(select(func.count()).select_from(Score)) > 1500
+    events = {
+        action: session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        for action in ("review.declare_conflict", "review.reopen")
+    }
+    declared, reopened = events["review.declare_conflict"], events["review.reopen"]
+    assert len(declared) == 1 and declared[0].actor_name.startswith("expert")
+    assert "回避" in declared[0].detail_data["reason"]
+    assert len(reopened) == 1 and reopened[0].actor_name == "office" and reopened[0].detail_data["reason"]
+    reopened_assignment = session.get(Assignment, int(reopened[0].object_id))
+    assert reopened_assignment.status == AssignmentStatus.submitted
+    assert reopened_assignment.submitted_at > reopened[0].at
+
+    # Results: one run per program ranking every passed application; decisions within the budget.
+    for program, bootstrap in ((pilot, 500), (post, 1000)):
+        run = latest_run(program)
+        passed = [a for a in _applications(session, program) if a.status == ApplicationStatus.passed]
+        assert run is not None and run.bootstrap == bootstrap and run.seed is not None
+        assert len(run.result_data()["applications"]) == len(passed)
+        assert not is_stale(run)
+        decided = current_decisions(program)
+        assert set(decided) == {a.id for a in passed}
+        assert 0 < funded_total(program) <= program.budget
+    pilot_decisions = current_decisions(pilot)
+    pilot_units = {d.application.unit_id for d in pilot_decisions.values() if d.kind == DecisionKind.pilot}
+    assert pilot_units
+    post_decisions = current_decisions(post).values()
+    assert all(d.kind == DecisionKind.none for d in post_decisions if d.application.unit_id in pilot_units)
+    overridden = [d for d in post_decisions if d.kind != d.proposed_kind]
+    assert len(overridden) == 1 and overridden[0].kind == DecisionKind.criticism and overridden[0].reason
+
+    # Publicity: the pilot's round is over and final; the post-subsidy's has two real-name objections.
+    assert latest_round(pilot).end_date < date(2014, 9, 9)
+    assert latest_round(post).start_date == date(2014, 12, 8)
+    assert "010-68571894" in latest_round(post).contact
+    found = objections(post)
+    assert sorted(o.conclusion for o in found) == sorted([Conclusion.not_upheld, Conclusion.pending])
+    assert all(o.name and o.organisation and o.phone for o in found)
+    funded_ids = {d.application_id for d in post_decisions if DecisionKind(d.kind).funded}
+    assert any(o.application_id in funded_ids for o in found)
+    concluded = next(o for o in found if o.conclusion == Conclusion.not_upheld)
+    assert [e.version for e in concluded.entries] == [1, 2]
+    assert concluded.current.reply and concluded.current.concluded_on and concluded.current.replied_on
 
     assert "演示数据，非真实统计" in output
-    assert "后补助" in output and "形式审查通过 25" in output and "未申报 6" in output
+    assert "后补助" in output and "形式审查通过 34" in output and "未申报 6" in output
     for login in ("u610100l", "u520000c", "u460000c"):
         assert login in output
 
     verify = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verify.exit_code == 0 and "审计链完整" in verify.output, verify.output
-    # The story's events carry their 2014 dates, in order.
-    demo_times = session.scalars(
-        select(AuditEvent.at).where(AuditEvent.action.like("application.%")).order_by(AuditEvent.id)
-    ).all()
-    assert demo_times == sorted(demo_times) and demo_times[0].year == demo_times[-1].year == 2014
+    # The story's events carry their 2014 dates, in order, from June to December.
+    demo_times = [t for t in session.scalars(select(AuditEvent.at).order_by(AuditEvent.id)) if t.year == 2014]
+    assert demo_times == sorted(demo_times)
+    assert (demo_times[0].month, demo_times[-1].month) == (6, 12)
 
 
 def test_demo_receipts_files_rosters_deadline_and_pages(app, session, client, login):
@@ -221,3 +303,18 @@ def test_demo_receipts_files_rosters_deadline_and_pages(app, session, client, lo
     listing = client.get(f"/programs/{post.id}/applications")
     assert listing.status_code == 200
     assert "甘肃省" in listing.get_data(as_text=True)
+
+    # The pilot is final: a chosen unit's leader sees its outcome. The public page shows the post-subsidy list.
+    chosen = next(
+        d.application
+        for d in current_decisions(programs[ProgramKind.pilot]).values()
+        if d.kind == DecisionKind.pilot
+    )
+    login(f"u{chosen.unit.code}l", password="Kexie@2014demo")
+    outcome = client.get(f"/applications/{chosen.id}/outcome")
+    assert outcome.status_code == 200 and "试点示范" in outcome.get_data(as_text=True)
+    funded = next(
+        d.application for d in current_decisions(post).values() if d.kind == DecisionKind.post_subsidy
+    )
+    public = client.get("/publicity").get_data(as_text=True)
+    assert funded.unit.name in public and "010-68571894" in public
