@@ -6,9 +6,9 @@ same seed, records its peak RSS, writes the workbook to bytes, and records the p
 baseline builds its two DataFrames (the same columns, 大写 included) inside the timing and writes values only,
 without number formats, widths or print setup, so it does less work than ours.
 
-Each writer is timed in ``RUNS`` fresh processes (best time, largest peak), then once more with tracemalloc
-for the peak of Python allocations during the write. Prints what it measured; asserts nothing.
-Run: ``python bench/bench_exports.py`` (or ``make bench``).
+Each writer is timed in ``RUNS`` fresh processes, the two writers taking turns so that both see the same load
+(best time, largest peak), then once more with tracemalloc for the peak of Python allocations during the
+write. Prints what it measured; asserts nothing. Run: ``python bench/bench_exports.py``.
 """
 
 from __future__ import annotations
@@ -180,20 +180,24 @@ def in_fresh_process(name: str, trace: bool = False) -> dict:
 def main() -> None:
     print(f"award list: {N_AWARDS:,} awards + {N_BREAKDOWN:,} breakdown rows × {N_CRITERIA} criteria")
     print(f"each writer: best of {RUNS} fresh processes, then one with tracemalloc\n")
+    # Interleaved, so that both writers see the same load on the machine.
+    runs: dict[str, list[dict]] = {name: [] for name in WRITERS}
+    for _ in range(RUNS):
+        for name in WRITERS:
+            runs[name].append(in_fresh_process(name))
     results = {}
     for name in WRITERS:
-        runs = [in_fresh_process(name) for _ in range(RUNS)]
         traced = in_fresh_process(name, trace=True)
-        results[name] = {
-            "seconds": min(r["seconds"] for r in runs),
-            "rss_before": max(r["rss_before"] for r in runs),
-            "rss_peak": max(r["rss_peak"] for r in runs),
+        results[name] = r = {
+            "seconds": min(run["seconds"] for run in runs[name]),
+            "rss_before": max(run["rss_before"] for run in runs[name]),
+            "rss_peak": max(run["rss_peak"] for run in runs[name]),
             "traced_peak": traced["traced_peak"],
-            "bytes": runs[0]["bytes"],
+            "bytes": runs[name][0]["bytes"],
         }
-        r = results[name]
+        times = ", ".join(f"{run['seconds']:.2f}" for run in runs[name])
         print(
-            f"{name:38s} {r['seconds']:7.2f} s   peak RSS {r['rss_peak']:6.1f} MB "
+            f"{name:38s} {r['seconds']:7.2f} s (runs: {times})   peak RSS {r['rss_peak']:6.1f} MB "
             f"(after imports and inputs {r['rss_before']:6.1f} MB, write +{r['rss_peak'] - r['rss_before']:.1f} MB)"
             f"   tracemalloc peak {r['traced_peak']:6.1f} MB   file {r['bytes'] / MB:.1f} MB"
         )
