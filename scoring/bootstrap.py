@@ -14,7 +14,7 @@ processed together as one (replicates × applications × n) array; rule 5 is a t
 on two threads (numpy releases the GIL) and each thread reuses its buffers, block by block, in cache.
 
 Random draws, for reproducibility: replicates are processed in chunks of ``CHUNK`` (replicate r belongs to
-chunk r // CHUNK); chunk k uses ``numpy.random.PCG64(numpy.random.SeedSequence(seed).spawn(K)[k])``, takes
+chunk r // CHUNK); chunk k uses ``numpy.random.SFC64(numpy.random.SeedSequence(seed).spawn(K)[k])``, takes
 ``random_raw`` 64-bit words viewed as little-endian 32-bit halves, one per draw, laid out replicate-major,
 then ranked application by application (ordered by number of reviews, then application id), draw by draw;
 a 32-bit value u drawn for an application with n reviews picks sorted position ``(u * n) >> 32``.
@@ -181,12 +181,14 @@ def bootstrap_ranks(
             g_lo = (x[:, :, (n - 1) // 2] + base).view(np.int64)
             g_hi = (x[:, :, n // 2] + base).view(np.int64)
             for w, out in zip(packed, outs, strict=True):
-                out[:, a0:a1] = np.take(w, g_lo) + (np.take(w, g_hi) if n % 2 == 0 else 0)
+                out[:, a0:a1] = np.take(w, g_lo, mode="clip") + (
+                    np.take(w, g_hi, mode="clip") if n % 2 == 0 else 0
+                )
             return
         np.add(x.reshape(reps, -1), group_base[n], out=g.reshape(reps, -1))
         g_signed = g.view(np.int64)
         for w, out in zip(packed, outs, strict=True):
-            np.take(w, g_signed, out=values)
+            np.take(w, g_signed, out=values, mode="clip")
             acc = values[:, :, 0].copy()
             for j in range(1, n):
                 acc += values[:, :, j]
@@ -202,12 +204,14 @@ def bootstrap_ranks(
             lo += base
             hi += base
             for w, out in zip(packed, outs, strict=True):
-                out[:, a0:a1] -= np.take(w, lo.view(np.int64)) + np.take(w, hi.view(np.int64))
+                out[:, a0:a1] -= np.take(w, lo.view(np.int64), mode="clip") + np.take(
+                    w, hi.view(np.int64), mode="clip"
+                )
 
     def run_chunk(k: int) -> None:
         first = k * CHUNK
         reps = min(CHUNK, replicates - first)
-        bitgen = np.random.PCG64(children[k])
+        bitgen = np.random.SFC64(children[k])
         n_draws = reps * slots
         raw = bitgen.random_raw((n_draws + 1) // 2)
         u = raw.view(np.uint32)[:n_draws].reshape(reps, slots)
@@ -228,7 +232,7 @@ def bootstrap_ranks(
                     if tables[c] is not None:
                         table, offsets = tables[c]
                         crit_sum += offsets
-                        rounded = np.take(table, crit_sum)
+                        rounded = np.take(table, crit_sum, mode="clip")
                     else:
                         rounded = round_mean_units(crit_sum, kept, places, decimals)
                     total += rounded

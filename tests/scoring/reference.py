@@ -206,7 +206,7 @@ def draws(seed, replicates: int, counts: list[int], chunk: int = 25) -> list[lis
     out = []
     for k in range(n_chunks):
         reps = min(chunk, replicates - k * chunk)
-        raw = np.random.PCG64(children[k]).random_raw((reps * slots + 1) // 2)
+        raw = np.random.SFC64(children[k]).random_raw((reps * slots + 1) // 2)
         words = [int(w) for w in raw]
         halves = []
         for w in words:
