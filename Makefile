@@ -38,6 +38,7 @@ test: install
 
 bench: install
 	$(PY) bench/bench_scoring.py
+	$(PY) bench/bench_exports.py
 
 lint: install
 	$(VENV)/bin/ruff check scoring webapp tests bench

@@ -246,3 +246,9 @@ def test_chance_of_funding_uses_the_program_budget(client, office, scored, sessi
     # Each replicate funds about as many as the budget allows, so the shares add up to about that number
     # (with the rubric's 1,500,000 they would add up to about ten).
     assert sum(r["p_funded"] for r in rows) <= cutoff + 1
+
+
+def test_run_is_not_stale_when_budget_only_changes_scale(app, scored, session):
+    from webapp.results.operations import fingerprint
+
+    assert fingerprint({}, "x" * 64, Decimal("1500000")) == fingerprint({}, "x" * 64, Decimal("1500000.00"))

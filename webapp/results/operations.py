@@ -95,7 +95,9 @@ def _plain(value: Decimal) -> str:
 
 
 def fingerprint(inputs: dict[str, Any], rubric_sha256: str, budget: Decimal | None) -> str:
-    body = json.dumps({"inputs": inputs, "rubric": rubric_sha256, "budget": None if budget is None else str(budget)},
+    # Normalise the budget: a value read back from the database carries its scale (1500000.00).
+    budget_text = None if budget is None else f"{Decimal(budget):.2f}"
+    body = json.dumps({"inputs": inputs, "rubric": rubric_sha256, "budget": budget_text},
                       ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
