@@ -20,13 +20,17 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(VENV)/bin/pybabel -q compile -d webapp/translations
 
+# The demo serves plain HTTP on the loopback address, so its session cookie cannot be Secure-only there.
+DEMO_ENV := WEBAPP_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) WEBAPP_UPLOAD_DIR=$(CURDIR)/instance/demo-uploads \
+	WEBAPP_COOKIE_SECURE=0
+
 demo: install
 	mkdir -p instance
-	rm -f $(DEMO_DB)
-	WEBAPP_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(FLASK) db upgrade
-	WEBAPP_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(FLASK) seed units
-	WEBAPP_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(FLASK) seed demo
-	WEBAPP_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(FLASK) run --host 127.0.0.1 --port 5000
+	rm -rf $(DEMO_DB) instance/demo-uploads
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) seed units
+	$(DEMO_ENV) $(FLASK) seed demo
+	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Production: several gunicorn workers (or several hosts) share one PostgreSQL and one upload folder.
 serve: install
