@@ -15,9 +15,11 @@ on two threads (numpy releases the GIL) and each thread reuses its buffers, bloc
 
 Random draws, for reproducibility: replicates are processed in chunks of ``CHUNK`` (replicate r belongs to
 chunk r // CHUNK); chunk k uses ``numpy.random.SFC64(numpy.random.SeedSequence(seed).spawn(K)[k])``, takes
-``random_raw`` 64-bit words viewed as little-endian 32-bit halves, one per draw, laid out replicate-major,
-then ranked application by application (ordered by number of reviews, then application id), draw by draw;
-a 32-bit value u drawn for an application with n reviews picks sorted position ``(u * n) >> 32``.
+``random_raw`` 64-bit words viewed as little-endian 32-bit halves, one per draw. The ranked applications
+are ordered by number of reviews, then application id, and grouped by number of reviews n; the chunk's
+draws go group after group, and within a group draw index j (0..n−1) after draw index, then replicate
+after replicate, then application after application. A 32-bit value u drawn for an application with n
+reviews picks sorted position ``(u * n) >> 32``.
 """
 
 from __future__ import annotations
@@ -151,8 +153,6 @@ def bootstrap_ranks(
     def tie_columns(expert_rounded: dict[int, np.ndarray]) -> list[np.ndarray]:
         return [expert_rounded[j] if kind == "expert" else tb_fixed[j] for kind, j in tie_break]
 
-    # for each group, the position in all sorted reviews of each draw slot's application's first review
-    group_base = {n: np.repeat(starts[a0:a1].astype(np.uint64), n)[np.newaxis, :] for n, a0, a1, _ in groups}
     local = threading.local()
     block_slots = min(BLOCK, replicates) * slots
 
@@ -165,48 +165,48 @@ def bootstrap_ranks(
     def resample_sums(
         u: np.ndarray, n: int, a0: int, a1: int, outs: list[np.ndarray], buffers: tuple[np.ndarray, ...]
     ) -> None:
-        """Sums of the retained draws of applications a0..a1 (all with n reviews), per packed word."""
-        reps, a_g = u.shape[0], a1 - a0
-        size = reps * a_g * n
-        x = buffers[0][:size].reshape(reps, a_g, n)
-        g = buffers[1][:size].reshape(reps, a_g, n)
-        values = buffers[2][:size].view(np.int64).reshape(reps, a_g, n)
+        """Sums of the retained draws of applications a0..a1 (all with n reviews), per packed word.
+
+        ``u`` holds the block's 32-bit draws as (draw, replicate, application): every draw j is one
+        contiguous (replicate, application) array, so sums, minima and maxima run along long rows.
+        """
+        reps, a_g = u.shape[1], a1 - a0
+        size = n * reps * a_g
+        x = buffers[0][:size].reshape(n, reps, a_g)
+        g = buffers[1][:size].reshape(n, reps, a_g)
+        values = buffers[2][:size].view(np.int64).reshape(n, reps, a_g)
         # the position drawn for an application with n reviews: (u * n) >> 32
-        np.copyto(x.reshape(reps, -1), u)
+        np.copyto(x, u)
         x *= np.uint64(n)
         x >>= np.uint64(32)
         base = starts[a0:a1].astype(np.uint64)
         if method == "median":
-            x.sort(axis=2)  # the sorted resample (reviews are presorted by t, expert)
-            g_lo = (x[:, :, (n - 1) // 2] + base).view(np.int64)
-            g_hi = (x[:, :, n // 2] + base).view(np.int64)
+            x.sort(axis=0)  # the sorted resample (reviews are presorted by t, expert)
+            g_lo = (x[(n - 1) // 2] + base).view(np.int64)
+            g_hi = (x[n // 2] + base).view(np.int64)
             for w, out in zip(packed, outs, strict=True):
-                out[:, a0:a1] = np.take(w, g_lo, mode="clip") + (
-                    np.take(w, g_hi, mode="clip") if n % 2 == 0 else 0
-                )
+                out[:, a0:a1] = np.take(w, g_lo, mode="clip")
+                if n % 2 == 0:
+                    out[:, a0:a1] += np.take(w, g_hi, mode="clip")
             return
-        np.add(x.reshape(reps, -1), group_base[n], out=g.reshape(reps, -1))
+        np.add(x, base, out=g)  # position among all sorted reviews
         g_signed = g.view(np.int64)
         for w, out in zip(packed, outs, strict=True):
             np.take(w, g_signed, out=values, mode="clip")
-            acc = values[:, :, 0].copy()
+            acc = values[0].copy()
             for j in range(1, n):
-                acc += values[:, :, j]
+                acc += values[j]
             out[:, a0:a1] = acc
         if method == "trimmed_mean" and n >= trim_min_experts:
             # drop the first and the last review of the sorted resample: its smallest and largest
             # drawn positions
-            lo = x[:, :, 0].copy()
-            hi = x[:, :, 0].copy()
+            lo = g_signed[0].copy()
+            hi = g_signed[0].copy()
             for j in range(1, n):
-                np.minimum(lo, x[:, :, j], out=lo)
-                np.maximum(hi, x[:, :, j], out=hi)
-            lo += base
-            hi += base
+                np.minimum(lo, g_signed[j], out=lo)
+                np.maximum(hi, g_signed[j], out=hi)
             for w, out in zip(packed, outs, strict=True):
-                out[:, a0:a1] -= np.take(w, lo.view(np.int64), mode="clip") + np.take(
-                    w, hi.view(np.int64), mode="clip"
-                )
+                out[:, a0:a1] -= np.take(w, lo, mode="clip") + np.take(w, hi, mode="clip")
 
     def run_chunk(k: int) -> None:
         first = k * CHUNK
@@ -214,15 +214,21 @@ def bootstrap_ranks(
         bitgen = np.random.SFC64(children[k])
         n_draws = reps * slots
         raw = bitgen.random_raw((n_draws + 1) // 2)
-        u = raw.view(np.uint32)[:n_draws].reshape(reps, slots)
+        u = raw.view(np.uint32)[:n_draws]
+        # each group of applications with n reviews owns a contiguous run of the chunk's draws,
+        # laid out (draw, replicate, application)
+        group_draws = {
+            n: u[reps * s0 : reps * (s0 + (a1 - a0) * n)].reshape(n, reps, a1 - a0)
+            for n, a0, a1, s0 in groups
+        }
         buffers = _buffers()
         funded_here = np.zeros(a_r, dtype=np.int64)
         # block by block, so that the arrays of a block stay in cache from resampling to ranking
         for b0 in range(0, reps, BLOCK):
             b1 = min(b0 + BLOCK, reps)
             word_sums = [np.empty((b1 - b0, a_r), dtype=np.int64) for _ in packed]
-            for n, a0, a1, s0 in groups:
-                resample_sums(u[b0:b1, s0 : s0 + (a1 - a0) * n], n, a0, a1, word_sums, buffers)
+            for n, a0, a1, _ in groups:
+                resample_sums(group_draws[n][:, b0:b1], n, a0, a1, word_sums, buffers)
             total = np.broadcast_to(fixed, (b1 - b0, a_r)).copy()
             expert_rounded: dict[int, np.ndarray] = {}
             for word, sums in zip(layout, word_sums, strict=True):

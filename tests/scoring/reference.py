@@ -199,7 +199,10 @@ def allocation(rubric, ranked: list, budget=None, count=None) -> dict:
 
 
 def draws(seed, replicates: int, counts: list[int], chunk: int = 25) -> list[list[list[int]]]:
-    """The documented resampling: positions per replicate, per ranked application, per draw."""
+    """The documented resampling: positions per replicate, per ranked application, per draw.
+
+    ``counts`` are the ranked applications' review counts, in the documented order (by count, then id).
+    """
     n_chunks = -(-replicates // chunk)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     slots = sum(counts)
@@ -207,18 +210,20 @@ def draws(seed, replicates: int, counts: list[int], chunk: int = 25) -> list[lis
     for k in range(n_chunks):
         reps = min(chunk, replicates - k * chunk)
         raw = np.random.SFC64(children[k]).random_raw((reps * slots + 1) // 2)
-        words = [int(w) for w in raw]
         halves = []
-        for w in words:
+        for w in (int(v) for v in raw):
             halves.append(w & 0xFFFFFFFF)
             halves.append(w >> 32)
+        positions = [[[] for _ in counts] for _ in range(reps)]
         i = 0
-        for _ in range(reps):
-            per_app = []
-            for n in counts:
-                per_app.append([(halves[i + j] * n) >> 32 for j in range(n)])
-                i += n
-            out.append(per_app)
+        for n in sorted(set(counts)):
+            group = [a for a, c in enumerate(counts) if c == n]
+            for _j in range(n):
+                for r in range(reps):
+                    for a in group:
+                        positions[r][a].append((halves[i] * n) >> 32)
+                        i += 1
+        out.extend(positions)
     return out
 
 
