@@ -301,7 +301,7 @@ def aggregate_reviews(
         if table is None:
             rounded[c] = round_mean_units(sums[c], kept_count, places, agg.decimals)
         else:
-            np.take(table[0], sums[c] + table[1], out=rounded[c])
+            np.take(table[0], sums[c] + table[1], out=rounded[c], mode="clip")
     criterion_units = rounded.T
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
