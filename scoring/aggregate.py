@@ -64,8 +64,9 @@ def rounding_tables(
     """
     kept = np.asarray(kept, dtype=np.int64)
     m_values = np.flatnonzero(np.bincount(kept)) if kept.size else np.zeros(1, dtype=np.int64)
-    m_code = np.zeros(int(m_values.max()) + 1, dtype=np.int64)
-    m_code[m_values] = np.arange(m_values.size)
+    lookup = np.zeros(int(m_values.max()) + 1, dtype=np.int64)
+    lookup[m_values] = np.arange(m_values.size)
+    m_code = lookup[kept]
     out: list[tuple[np.ndarray, np.ndarray] | None] = []
     for mu in max_units:
         width = int(m_values.max()) * mu + 1
@@ -74,7 +75,7 @@ def rounding_tables(
             continue
         sums = np.arange(width, dtype=np.int64)[np.newaxis, :]
         table = round_mean_units(sums, m_values[:, np.newaxis], places, decimals).reshape(-1)
-        out.append((table, m_code[kept] * width))
+        out.append((table, m_code * width))
     return out
 
 
