@@ -491,7 +491,7 @@ def office_list(program_id: int):
 def check(application_id: int):
     application = load_application(application_id)
     form = CheckForm()
-    form.decision.choices = [SelectChoice(d.value, d.label) for d in CheckDecision]
+    form.decision.choices = [SelectChoice(d.value, _(d.label)) for d in CheckDecision]
     problems: list[str] = []
     if request.method == "POST" and request.form.get("action") == "expire":
         if ConfirmForm().validate_on_submit():

@@ -49,7 +49,7 @@ class OpenForm(FlaskForm):
 
 class EntryForm(FlaskForm):
     investigation = TextAreaField(_l("调查核实情况"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
-    conclusion = SelectField(_l("结论"), choices=[SelectChoice(c.value, c.label) for c in Conclusion])
+    conclusion = SelectField(_l("结论"), choices=[SelectChoice(c.value, _l(c.label)) for c in Conclusion])
     reply = TextAreaField(_l("答复内容"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
     concluded_on = DateField(_l("结论日期"), validators=[Optional()])
     replied_on = DateField(_l("答复日期"), validators=[Optional()])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
@@ -29,7 +30,7 @@ def N_(message: str) -> str:
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = lazy_gettext("请先登录。")
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
@@ -51,12 +52,12 @@ def init_app(app: Flask) -> None:
         if stamp is not None and current.timestamp() - stamp > idle.total_seconds():
             logout_user()
             session.clear()
-            flash("长时间未操作，会话已结束，请重新登录。", "warning")
+            flash(gettext("长时间未操作，会话已结束，请重新登录。"), "warning")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         session["seen"] = current.timestamp()
         session.permanent = True
         if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
-            flash("首次登录或密码被重置后，请先修改密码。", "warning")
+            flash(gettext("首次登录或密码被重置后，请先修改密码。"), "warning")
             return redirect(url_for("auth.change_password"))
         return None
 
