@@ -4,9 +4,11 @@
 region's industry), never taken from statistics. The generator is deterministic (``random.Random(2014)``),
 so every ``make demo`` shows the same story.
 
-Pure module (no Flask, no database): figures per unit, the enterprise associations each unit founded in
-2014, and the files a unit would upload: one-page PDFs (evidence, recommendation letters), PNG scans of
-sealed letters, and the roster XLSX in the layout of the downloadable template.
+Pure module (no Flask, no database): figures per unit, the building tasks CAST allocates to each unit
+(任务分配, the same largest-remainder allocation as the office's), the enterprise associations each unit
+founded in 2014, the payee details a unit enters, and the files a unit would upload: one-page PDFs
+(evidence, recommendation letters), PNG scans of sealed letters, and the roster XLSX in the layout of the
+downloadable template.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 import random
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +27,7 @@ import xlsxwriter
 
 from webapp.applications.roster import TEMPLATE_COLUMNS, TEMPLATE_HEADER_ROW, TEMPLATE_SHEET
 from webapp.core.workdays import is_workday
+from webapp.inspection.allocation import largest_remainder
 
 ILLUSTRATIVE = "演示数据，非真实统计"
 SEED = 2014
@@ -44,9 +47,12 @@ REGULATED: dict[str, int] = {
     "420100": 2800, "440100": 4900, "440300": 6500, "510100": 3900, "610100": 1300,
 }  # fmt: skip
 
-# The big four report more new associations (rosters of about a hundred rows); everyone else at most 40.
-BIG = {"320000", "330000", "370000", "440000"}
-MAX_NEW_SMALL = 40
+# The year's national targets (seed 002): new enterprise associations and enterprises with a 科协 liaison.
+NATIONAL_TARGETS = (6000, 15000)
+# The office's one adjustment: 云南, hit by the 鲁甸 earthquake (3 August 2014), has its tasks cut to 60 %.
+ADJUSTED: dict[str, float] = {"530000": 0.6}
+# The unit that completes only about half of its tasks (and whose roster the spot check finds half hollow).
+LAGGARD = "310000"
 
 # Where the enterprises are (for plausible company names), and the short name used in approval numbers.
 PLACES: dict[str, tuple[str, ...]] = {
@@ -104,25 +110,68 @@ class Association:
     chair: str
 
 
+TASK_KEYS = ("task_new_kexie", "task_liaison")  # set by the office's allocation, never typed by the unit
+
+
 @dataclass
 class UnitPlan:
-    """A unit's illustrative figures for the year and for the pilot's July snapshot."""
+    """A unit's illustrative figures for the year and for the pilot's July snapshot.
+
+    ``figures`` and ``pilot_figures`` are what the unit's clerk types: never the two task figures, which
+    come from the office's allocation (``targets``, after the adjustment, as the applications show them).
+    """
 
     code: str
-    figures: dict[str, int]  # post-subsidy indicators (as of October)
+    figures: dict[str, int]  # post-subsidy indicators (as of October), typed by the clerk
     associations: list[Association]  # founded in 2014, by date; as many as figures["enterprise_kexie_new"]
     pilot_figures: dict[str, int] = field(default_factory=dict)  # as of July, with matching_funds
+    basis: int = 0  # the allocation's basis: regulated enterprises (a province's own, without its cities)
+    allocated: tuple[int, int] = (0, 0)  # (new associations, liaison enterprises) as allocated in June
+    targets: dict[str, int] = field(default_factory=dict)  # task figures after any adjustment
 
     def founded_by(self, day: date) -> list[Association]:
         return [a for a in self.associations if a.founded_on <= day]
 
+    @property
+    def scored(self) -> dict[str, int]:
+        """The post-subsidy figures as the application holds them (typed figures and the office's tasks)."""
+        return {**self.figures, **self.targets}
 
-def _target(done: int, rng: random.Random, step: int) -> int:
-    """An allocated target (a round number) that ``done`` completes at 50–130 %."""
-    raw = done / rng.uniform(0.5, 1.3)
-    step = step if raw >= 4 * step else 1
-    target = max(1, int(round(raw / step)) * step)
-    return min(max(target, math.ceil(done / 1.3)), max(1, math.floor(done / 0.5)))
+
+def allocation_basis(units: Iterable, regulated: Mapping[str, int]) -> dict[str, int]:
+    """Each unit's basis for the allocation: its regulated enterprises. The generated figure of a province
+    is its whole territory (as its figures report it), its sub-provincial cities included, so a province's
+    basis is its figure net of its cities' (the cities get their own tasks); 兵团 and the other units as is."""
+    basis = dict(regulated)
+    for unit in units:
+        parent = getattr(unit, "parent_code", None)
+        if parent and parent in basis:
+            basis[parent] -= regulated[unit.code]
+    return basis
+
+
+def allocated_tasks(basis: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """The tasks the office's allocation gives (largest remainder over the basis, in code order)."""
+    ordered = {code: basis[code] for code in sorted(basis)}
+    new = {s.key: s.allocated for s in largest_remainder(NATIONAL_TARGETS[0], ordered)}
+    liaison = {s.key: s.allocated for s in largest_remainder(NATIONAL_TARGETS[1], ordered)}
+    return {code: (new[code], liaison[code]) for code in ordered}
+
+
+def adjusted_tasks(code: str, tasks: tuple[int, int]) -> tuple[int, int]:
+    """The tasks after the office's adjustment (unchanged for every unit not in ``ADJUSTED``)."""
+    share = ADJUSTED.get(code)
+    if share is None:
+        return tasks
+    return (round(tasks[0] * share), round(tasks[1] * share))
+
+
+def _done(task: int, rng: random.Random, low: float = 0.5, high: float = 1.3) -> int:
+    """What a unit achieved against an allocated ``task``: 50–130 % of it (whole numbers, at least 1)."""
+    if task <= 0:
+        return rng.randint(1, 3)
+    done = round(task * rng.uniform(low, high))
+    return max(1, min(max(done, math.ceil(task * 0.5)), math.floor(task * 1.3)))
 
 
 def workday(rng: random.Random, first: date, last: date) -> date:
@@ -177,45 +226,48 @@ def _associations(rng: random.Random, code: str, count: int, *, last_day: date) 
 def demo_plans(
     units: Iterable, *, seed: int = SEED, last_founding: date = date(YEAR, 8, 29)
 ) -> dict[str, UnitPlan]:
-    """Illustrative figures and 2014 associations for each unit (objects with ``code`` and ``category``).
+    """Illustrative figures, tasks and 2014 associations for each unit (objects with ``code``, ``category``
+    and ``parent_code``).
 
-    演示数据，非真实统计. Deterministic for a given seed; units are taken in code order.
+    演示数据，非真实统计. Deterministic for a given seed; units are taken in code order. The tasks are the
+    office's allocation of ``NATIONAL_TARGETS`` by ``allocation_basis`` (then ``ADJUSTED``); each unit's new
+    associations and liaison enterprises are drawn against its tasks, so its completion is 50–130 %
+    (the laggard's about half).
     """
+    units = sorted(units, key=lambda u: u.code)
     rng = random.Random(seed)
+    regulated = {u.code: round(REGULATED.get(u.code, 3000) * rng.uniform(0.95, 1.05)) for u in units}
+    basis = allocation_basis(units, regulated)
+    tasks = allocated_tasks(basis)
     plans: dict[str, UnitPlan] = {}
-    for unit in sorted(units, key=lambda u: u.code):
+    for unit in units:
         code = unit.code
         city = str(getattr(unit, "category", "")) == "city"
-        regulated = round(REGULATED.get(code, 3000) * rng.uniform(0.95, 1.05))
-        if code in BIG:
-            new = rng.randint(90, 140)
-        else:
-            new = min(MAX_NEW_SMALL, max(6, round(regulated * rng.uniform(0.0025, 0.005))))
-        total = max(new + 3, round(regulated * rng.uniform(0.03, 0.12)))
-        task_new = _target(new, rng, 5)
-        liaison = max(10, round(regulated * rng.uniform(0.008, 0.02)))
-        task_liaison = _target(liaison, rng, 10)
+        size = regulated[code]
+        final = adjusted_tasks(code, tasks[code])
+        high = 0.62 if code == LAGGARD else 1.3
+        new = _done(final[0], rng, high=high)
+        liaison = _done(final[1], rng, high=high)
+        total = max(new + 3, round(size * rng.uniform(0.03, 0.12)))
         if city:
-            parks = round(4 + regulated / 500 * rng.uniform(0.6, 1.4))
+            parks = round(4 + size / 500 * rng.uniform(0.6, 1.4))
             national = rng.randint(1, 4)
         else:
-            parks = round(8 + regulated / 400 * rng.uniform(0.6, 1.4))
+            parks = round(8 + size / 400 * rng.uniform(0.6, 1.4))
             national = min(30, max(1, round(parks * rng.uniform(0.08, 0.18))))
         national = min(national, parks)
         figures = {
-            "regulated_enterprises": regulated,
+            "regulated_enterprises": size,
             "enterprise_kexie_total": total,
             "enterprise_kexie_new": new,
-            "task_new_kexie": task_new,
             "liaison_enterprises": liaison,
-            "task_liaison": task_liaison,
             "parks_total": parks,
             "parks_with_kexie": round(parks * rng.uniform(0.1, 0.6)),
             "national_parks_total": national,
             "national_parks_with_kexie": round(national * rng.uniform(0.2, 0.9)),
-            "academician_workstations": max(1, round(regulated / 150 * rng.uniform(0.5, 1.5))),
-            "service_stations": max(1, round(regulated / 250 * rng.uniform(0.4, 1.6))),
-            "haizhi_bases": rng.randint(0, 3) + (rng.randint(1, 5) if regulated > 10000 else 0),
+            "academician_workstations": max(1, round(size / 150 * rng.uniform(0.5, 1.5))),
+            "service_stations": max(1, round(size / 250 * rng.uniform(0.4, 1.6))),
+            "haizhi_bases": rng.randint(0, 3) + (rng.randint(1, 5) if size > 10000 else 0),
         }
         associations = _associations(rng, code, new, last_day=last_founding)
         if associations and associations[0].founded_on > date(YEAR, 6, 30):
@@ -229,8 +281,26 @@ def demo_plans(
         pilot["enterprise_kexie_total"] = total - (new - by_july)
         pilot["liaison_enterprises"] = round(liaison * rng.uniform(0.5, 0.65))
         pilot["matching_funds"] = rng.randrange(100_000, 300_001, 10_000)
-        plans[code] = UnitPlan(code, figures, associations, pilot)
+        plans[code] = UnitPlan(
+            code,
+            figures,
+            associations,
+            pilot,
+            basis=basis[code],
+            allocated=tasks[code],
+            targets=dict(zip(TASK_KEYS, final, strict=True)),
+        )
     return plans
+
+
+_BANKS = ("中国工商银行", "中国建设银行", "中国银行", "中国农业银行", "交通银行")
+
+
+def payee(code: str, unit_name: str, region: str) -> tuple[str, str, str]:
+    """The payee details a unit enters (收款单位, 开户银行, 账号): the association itself, at a branch in its
+    region; the account number is plainly fake (6222 0000 0000 followed by the unit code)."""
+    bank = _BANKS[(7 * int(code[:2]) + int(code[2:4])) % len(_BANKS)]
+    return unit_name, f"{bank}{region}分行营业部（演示）", f"6222 0000 0000 {code}"
 
 
 # ------------------------------------------------------------------------------------------------ PDF
@@ -476,7 +546,7 @@ def latent_quality(plans: dict[str, UnitPlan], *, seed: int = SEED) -> dict[str,
     rng = random.Random(f"{seed}-quality")
     raw = {}
     for code in sorted(plans):
-        f = plans[code].figures
+        f = plans[code].scored
         coverage = 0.5 * min(
             1.0, _ratio(f["enterprise_kexie_total"], f["regulated_enterprises"]) / 0.12
         ) + 0.5 * min(1.0, _ratio(f["parks_with_kexie"], f["parks_total"]) / 0.5)

@@ -2,14 +2,18 @@
 
 Everything here goes through the same operations as the web pages, with the clock set to the
 dates on which each step would really have happened, so the audit log tells a believable story:
-the pilot program (office nominations in June, submissions in July, all passed in August, reviewed by
-the panel of nine experts, decided and published, final on 9 September) and the post-subsidy program
+the year's targets (national targets set and allocated to the units by regulated enterprises in June,
+one unit's tasks cut after the August earthquake), the pilot program (office nominations in June,
+submissions in July, all passed in August, reviewed by the panel of nine experts, decided and published,
+final on 9 September, all awards but one paid by finance before 30 September) and the post-subsidy program
 (figures and files in September–October, submissions until 31 October, some withdrawn and resubmitted,
-drafts that never got finished, units that never started, the formal check in early November, the
+drafts that never got finished, units that never started, the formal check in early November, roster
+spot checks from 10 November (one unit's sample half dormant or not found, one check still open), the
 review in the second half of November with a declared conflict and a reopened review, results and
 decisions on 1–3 December with one change by the office, and publicity from 8 December with two
-real-name objections, one concluded). The pilot program is final; the post-subsidy program is left in
-publicity with one objection still under investigation.
+real-name objections, one concluded), and the office's draft of the commendation notice. The pilot
+program is final with one award overdue; the post-subsidy program is left in publicity with one objection
+still under investigation.
 
 Figures are illustrative, not real statistics (演示数据，非真实统计): see ``webapp.demo_data``.
 """
@@ -32,6 +36,7 @@ from sqlalchemy import select
 from webapp import demo_data
 from webapp.applications import operations as ops
 from webapp.applications.models import Application, ApplicationStatus, CheckDecision
+from webapp.audit.operations import log_event
 from webapp.auth.models import ApplicantRole, Role, User
 from webapp.auth.operations import create_user
 from webapp.auth.passwords import hash_password
@@ -39,8 +44,25 @@ from webapp.campaigns.models import Campaign, Phase, ProgramKind
 from webapp.campaigns.operations import add_program, advance_phase, apply_due_transitions, create_campaign
 from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
-from webapp.core.timeutil import beijing_datetime, format_beijing
+from webapp.core.timeutil import beijing_datetime, format_beijing, now
 from webapp.core.workdays import is_workday
+from webapp.exports.data import default_draft, get_draft
+from webapp.exports.models import NoticeDraft, NoticeKind
+from webapp.exports.notices import validate_doc_number
+from webapp.inspection.models import CheckStatus, SpotCheck, SpotCheckEntry
+from webapp.inspection.operations import (
+    adjust_target,
+    allocate_targets,
+    apply_targets_to,
+    create_spot_check,
+    criticism_candidates,
+    effective_new,
+    national_target,
+    record_check,
+    set_national_target,
+    unit_targets,
+)
+from webapp.payments.operations import award_lines, due_date, record_payment
 from webapp.publicity.models import Conclusion, Objection
 from webapp.publicity.operations import (
     finalise,
@@ -273,6 +295,28 @@ OBJECTORS = (  # name, organisation ({place} = the unit's first city), phone, IP
     ("吴丽华（演示）", "{place}鑫源会计师事务所", "13900139000", "198.51.100.73"),
 )
 
+# Targets (任务分配, seed 002): the national targets (counts in demo_data.NATIONAL_TARGETS; coverage of parks,
+# of national-level parks, and the enterprise coverage the year starts from), then the office's one adjustment.
+NATIONAL_COVERAGE = (Decimal("0.25"), Decimal("0.40"), Decimal("0.061"))
+ADJUSTMENT_REASON = (
+    "2014年8月3日云南省昭通市鲁甸县发生6.5级地震，灾区企业生产经营受到严重影响，云南省科协来函申请调减年度任务。"
+    "经研究，云南省2014年新建企业科协和建立科协联系人制度企业的任务均按分配数的60%核定。"
+)
+# Roster spot checks (抽查, October–November): unit, inspector, sample size (None: the default max(5, 5%)),
+# the recorded seed, and what the inspector finds. The laggard's sample is half dormant or not found; the
+# last check is still in progress when the results are run, so its claimed figure counts.
+SPOT_CHECKS = (
+    (demo_data.LAGGARD, "expert03", 10, 583201467, "hollow"),
+    ("340000", "expert01", None, 190724385, "verified"),
+    ("410000", "expert06", None, 772604913, "one_dormant"),
+    ("440100", "office", None, 346118250, "verified"),
+    ("210200", "expert05", None, 928457016, "verified"),
+    ("500000", "expert07", None, 415063872, "incomplete"),
+)
+# The commendation notice as the office last saved it (发文字号 and 成文日期 filled in).
+NOTICE_DOC_NUMBER = "科协函企字〔2014〕96号"
+NOTICE_DATE = date(DEMO_YEAR, 12, 26)
+
 POST_EVIDENCE = {
     "leadership": ("关于加强企业科协组织建设工作的通知", "企业科协组织建设工作领导小组成立文件"),
     "planning": ("2014年企业科协组织建设工作推进计划", "本地区企业和园区情况调研报告"),
@@ -323,6 +367,11 @@ class _Story:
         self.objections: list[Objection] = []
         self.objection_targets: list[tuple[Application, demo_data.Association]] = []
         self.criticised: str | None = None
+        self.campaign = pilot.campaign
+        # Targets, spot checks, payments and the notice: their own generator too.
+        self.inspection_rng = random.Random(f"{DEMO_YEAR}-inspection")
+        self.spot_checks: dict[str, SpotCheck] = {}
+        self.finance = db.session.scalar(select(User).where(User.username == "finance"))
 
     # ---------------------------------------------------------------- timeline
 
@@ -355,6 +404,9 @@ class _Story:
             self.apps[(kind, code)] = ops.nominate(self.pilot, unit, actor=self.office)
         else:
             self.apps[(kind, code)] = ops.start_application(self.post, unit, actor=self.clerk[code])
+        # The office's tasks fill the new application's task figures. This is what the registered creation
+        # hook does; called here because application creation does not run ``CREATED_HOOKS`` yet.
+        apply_targets_to(self.apps[(kind, code)])
 
     def _figures(self, kind: str, code: str, figures: dict[str, int | None]) -> None:
         raw = {k: None if v is None else str(v) for k, v in figures.items()}
@@ -455,15 +507,30 @@ class _Story:
     def _check(self, code: str, decision: CheckDecision, note: str = "") -> None:
         ops.formal_check(self.apps[("post", code)], decision=decision, note=note, actor=self.office)
 
+    def _payee(self, kind: str, code: str) -> None:
+        unit = self.units[code]
+        name, bank, account = demo_data.payee(code, unit.name, unit.region)
+        ops.save_payee(
+            self.apps[(kind, code)],
+            payee_name=name,
+            bank_name=bank,
+            bank_account=account,
+            actor=self.clerk[code],
+        )
+
     # ---------------------------------------------------------------- planning
 
     def plan(self) -> None:
+        self.plan_targets()
         self.plan_pilot()
         self.plan_post()
         self.plan_formal_check()
         self.plan_pilot_decisions()
+        self.plan_payments()
+        self.plan_spot_checks()
         self.plan_post_review()
         self.plan_post_decisions()
+        self.at(_at(date(DEMO_YEAR, 12, 17), 10, 20), self._notice)
 
     def _files(self, kind: str, code: str, first: datetime, last: datetime, criteria=None) -> None:
         """Evidence for each criterion (a second file for some), at random moments between two times."""
@@ -486,6 +553,7 @@ class _Story:
             figures_at = self.moment(date(DEMO_YEAR, 7, 1), date(DEMO_YEAR, 7, 4))
             submit_at = self.moment(date(DEMO_YEAR, 7, 21), date(DEMO_YEAR, 7, 31))
             self.at(figures_at, lambda c=code, f=plan.pilot_figures: self._figures("pilot", c, f))
+            self.at(figures_at + timedelta(minutes=18), lambda c=code: self._payee("pilot", c))
             self._files("pilot", code, figures_at, submit_at)
             roster_at = self.moment(date(DEMO_YEAR, 7, 7), date(DEMO_YEAR, 7, 15))
             rows = plan.founded_by(date(DEMO_YEAR, 6, 30))
@@ -532,14 +600,11 @@ class _Story:
             self.at(figures_at - timedelta(minutes=4), lambda c=code: self._start("post", c))
             figures = dict(plan.figures)
             if state == "partial_figures":
-                for key in (
-                    "task_new_kexie",
-                    "task_liaison",
-                    "national_parks_total",
-                    "national_parks_with_kexie",
-                ):
+                for key in ("national_parks_total", "national_parks_with_kexie", "haizhi_bases"):
                     figures[key] = None
             self.at(figures_at, lambda c=code, f=figures: self._figures("post", c, f))
+            if state == "submitted":  # every unit that submits enters its payee details
+                self.at(figures_at + timedelta(minutes=23), lambda c=code: self._payee("post", c))
             if state == "figures_only":
                 continue
             criteria = None
@@ -666,6 +731,140 @@ class _Story:
             ),
         )
 
+    # ---------------------------------------------------------------- targets, payments, spot checks, notice
+
+    def plan_targets(self) -> None:
+        """June: the office sets the national targets and allocates them by regulated enterprises, before the
+        pilot nominations (the applications get their tasks when created); August: one adjustment."""
+        self.at(_at(date(DEMO_YEAR, 6, 12), 9, 40), self._national)
+        self.at(_at(date(DEMO_YEAR, 6, 12), 10, 15), self._allocate)
+        self.at(_at(date(DEMO_YEAR, 8, 12), 10, 30), self._adjust)
+
+    def _national(self) -> None:
+        new, liaison = demo_data.NATIONAL_TARGETS
+        parks, national_parks, baseline = NATIONAL_COVERAGE
+        set_national_target(
+            self.campaign,
+            new_kexie=new,
+            liaison=liaison,
+            park_coverage=parks,
+            national_park_coverage=national_parks,
+            baseline_coverage=baseline,
+            actor=self.office,
+        )
+
+    def _allocate(self) -> None:
+        basis = {code: self.plans[code].basis for code in sorted(self.units)}
+        targets = allocate_targets(self.campaign, basis=basis, actor=self.office)
+        got = {t.unit.code: (t.task_new_kexie, t.task_liaison) for t in targets}
+        if got != {code: plan.allocated for code, plan in self.plans.items()}:
+            raise DemoError("演示：任务分配结果与演示数据的任务数不一致。")
+
+    def _adjust(self) -> None:
+        for code in sorted(demo_data.ADJUSTED):
+            target = unit_targets(self.campaign)[self.units[code].id]
+            new, liaison = (self.plans[code].targets[k] for k in demo_data.TASK_KEYS)
+            adjust_target(
+                target, task_new=new, task_liaison=liaison, reason=ADJUSTMENT_REASON, actor=self.office
+            )
+
+    def plan_payments(self) -> None:
+        """Finance pays the pilot awards in the last week before the 30 September deadline, all but one."""
+        self.at(_at(date(DEMO_YEAR, 9, 22), 9, 20), self._plan_payments)
+
+    def _plan_payments(self) -> None:
+        lines = award_lines(self.pilot)
+        if not lines:
+            return
+        paid = lines[:-1]  # the last stays unpaid: overdue on finance's home page
+        days = self._workdays(date(DEMO_YEAR, 9, 22), date(DEMO_YEAR, 9, 26))
+        for n, line in enumerate(paid):
+            when = _at(days[n // 2], 10 if n % 2 == 0 else 15, 5 + 7 * n, 12)
+            voucher = f"2014年9月记字第{118 + 9 * n}号"
+            self.at(
+                when,
+                lambda d=line.decision, w=when, v=voucher: record_payment(
+                    d, paid_on=w.date(), voucher_no=v, actor=self.finance
+                ),
+            )
+
+    def plan_spot_checks(self) -> None:
+        """After the formal check: the office draws the samples (seeds recorded) and assigns inspectors, who
+        record their findings over the next two weeks, before the results are run on 1 December."""
+        start = _at(date(DEMO_YEAR, 11, 10), 9, 35)
+        days = self._workdays(date(DEMO_YEAR, 11, 12), date(DEMO_YEAR, 11, 26))
+        for n, spec in enumerate(SPOT_CHECKS):
+            self.at(start + timedelta(minutes=9 * n), lambda s=spec, d=days[n:]: self._spot_check(s, d))
+
+    def _spot_check(self, spec: tuple, days: list[date]) -> None:
+        code, inspector, size, seed, finding = spec
+        application = self.apps[("post", code)]
+        user = self.office if inspector == "office" else self.experts[inspector]
+        check = create_spot_check(application, seed=seed, size=size, inspector=user, actor=self.office)
+        self.spot_checks[code] = check
+        rng = self.inspection_rng
+        entries = list(check.entries)
+        statuses = [CheckStatus.verified] * len(entries)
+        if finding == "hollow":  # half of the sample: dormant or not found (a verified rate of 50 %)
+            bad = rng.sample(range(len(entries)), len(entries) - len(entries) // 2)
+            for k, i in enumerate(bad):
+                statuses[i] = CheckStatus.not_found if k < len(bad) // 3 + 1 else CheckStatus.dormant
+        elif finding == "one_dormant":
+            statuses[rng.randrange(len(entries))] = CheckStatus.dormant
+        recorded = len(entries) // 3 if finding == "incomplete" else len(entries)
+        day = 0
+        moment = _at(days[day], rng.choice((9, 10, 14)), rng.randint(0, 30))
+        for entry, status in list(zip(entries, statuses, strict=True))[:recorded]:
+            moment += timedelta(minutes=rng.randint(9, 24), seconds=rng.randint(0, 59))
+            if moment.hour >= 17 or moment.date() != days[day]:  # the next working day
+                day += 1
+                moment = _at(days[day], 9, rng.randint(5, 40))
+            self.at(moment, lambda e=entry, s=status, u=user: self._record(e, s, u))
+
+    def _record(self, entry: SpotCheckEntry, status: CheckStatus, inspector: User) -> None:
+        row = entry.roster_entry
+        region = entry.spot_check.application.unit.region
+        rng = self.inspection_rng
+        if status == CheckStatus.verified:
+            note = rng.choice(
+                (
+                    f"电话联系{row.enterprise}，核对了批准文件{row.approval_no}和会员名册，{DEMO_YEAR}年已开展活动。",
+                    f"实地走访，科协组织健全，主席{row.chair}介绍了年内技术交流和合理化建议活动，有记录可查。",
+                    "",
+                )
+            )
+        elif status == CheckStatus.dormant:
+            note = (
+                f"实地走访{row.enterprise}：科协挂牌后未召开会员（代表）大会，没有工作制度、活动记录和经费安排，"
+                f"企业方面称“成立后还没有开展工作”，属名存实亡。"
+            )
+        else:
+            note = f"{row.enterprise}表示未成立科协；名册所列批准文号{row.approval_no}在{region}科协发文登记中查无此文。"
+        record_check(entry, status=status, note=note, upload=None, actor=inspector)
+
+    def _notice(self) -> None:
+        """The office prepares the commendation notice: the default text with the 发文字号 and the date."""
+        problem = validate_doc_number(NOTICE_DOC_NUMBER)
+        if problem:
+            raise DemoError(problem)
+        kind = NoticeKind.commendation
+        default = default_draft(self.campaign, kind)
+        draft = get_draft(self.campaign, kind)
+        if draft is None:
+            draft = NoticeDraft(campaign_id=self.campaign.id, kind=kind, updated_at=now())
+            db.session.add(draft)
+        draft.doc_number, draft.title, draft.body = NOTICE_DOC_NUMBER, default["title"], default["body"]
+        draft.addressees = "各省、自治区、直辖市、副省级城市科协，新疆生产建设兵团科协："
+        draft.signature, draft.issued_on = "中国科协", NOTICE_DATE
+        draft.updated_by_id, draft.updated_at = self.office.id, now()
+        db.session.flush()
+        log_event(
+            "notice.save",
+            obj=self.campaign,
+            actor=self.office,
+            detail={"kind": kind.value, "doc_number": draft.doc_number},
+        )
+
     # ---------------------------------------------------------------- expert review (both programs)
 
     def program(self, kind: str):
@@ -691,7 +890,7 @@ class _Story:
         rng = self.review_rng
         rubric = self.rubrics[kind]
         plan = self.plans[code]
-        figures = plan.pilot_figures if kind == "pilot" else plan.figures
+        figures = {**plan.pilot_figures, **plan.targets} if kind == "pilot" else plan.scored
         quality = self.quality[code]
         if kind == "pilot":  # the office nominated units it already knew to be good
             quality = 0.45 + 0.55 * quality
@@ -854,31 +1053,50 @@ class _Story:
         self.at(_at(date(DEMO_YEAR, 12, 16), 10, 5), self._conclude_first)
 
     def _criticise(self) -> None:
-        """The office's one change to the proposals: the weakest target completion is criticised."""
+        """The office's one change to the proposals: of the unfunded units the system flags as candidates for
+        criticism (low verified rate or task completion), the one with the weakest completion is criticised."""
         decisions = current_decisions(self.post)
+        flagged = {c.application.id for c in criticism_candidates(self.campaign)}
         candidates = [
             a
             for a in ranked_applications(self.post)
             if DecisionKind(decisions[a.id].kind) == DecisionKind.none
         ]
-        application = min(
-            candidates,
-            key=lambda a: (demo_data.task_completion(self.plans[a.unit.code].figures), a.unit.code),
-        )
+
+        def completion(application: Application) -> float:
+            values = application.figure_values()
+            values["enterprise_kexie_new"] = effective_new(application).effective
+            return demo_data.task_completion({k: None if v is None else float(v) for k, v in values.items()})
+
+        application = min(candidates, key=lambda a: (a.id not in flagged, completion(a), a.unit.code))
         code = application.unit.code
-        f = self.plans[code].figures
+        f = {k: int(v) for k, v in application.figure_values().items() if v is not None}
+        effective = effective_new(application)
         row = next(r for r in self.runs["post"].result_data()["applications"] if r["application"] == code)
-        pct = round(f["enterprise_kexie_new"] * 100 / f["task_new_kexie"])
         liaison = round(f["liaison_enterprises"] * 100 / f["task_liaison"])
+        if effective.verified_rate is not None and effective.effective != effective.claimed:
+            check = self.spot_checks[code]
+            verified = sum(1 for e in check.entries if CheckStatus(e.status) == CheckStatus.verified)
+            new_text = (
+                f"{application.unit.name}填报{DEMO_YEAR}年新建企业科协 {f['enterprise_kexie_new']} 个；名册抽查 "
+                f"{check.sample_size} 个，属实 {verified} 个（核实率 {effective.verified_rate:.0%}），其余名存实亡或查无此会，"
+                f"按核实后的 {effective.effective} 个计，仅完成目标任务（{f['task_new_kexie']} 个）的 "
+                f"{round(effective.effective * 100 / f['task_new_kexie'])}%"
+            )
+        else:
+            new_text = (
+                f"{application.unit.name}{DEMO_YEAR}年新建企业科协 {f['enterprise_kexie_new']} 个，仅完成目标任务"
+                f"（{f['task_new_kexie']} 个）的 {round(f['enterprise_kexie_new'] * 100 / f['task_new_kexie'])}%"
+            )
         self.criticised = code
         change_decision(
             application,
             kind=DecisionKind.criticism,
             amount=None,
             reason=(
-                f"{application.unit.name}{DEMO_YEAR}年新建企业科协 {f['enterprise_kexie_new']} 个，仅完成目标任务"
-                f"（{f['task_new_kexie']} 个）的 {pct}%；建立科协联系人制度企业 {f['liaison_enterprises']} 家，"
-                f"完成目标任务的 {liaison}%；综合得分 {row['total']} 分"
+                new_text
+                + f"；建立科协联系人制度企业 {f['liaison_enterprises']} 家，完成目标任务的 {liaison}%；"
+                f"综合得分 {row['total']} 分"
                 + ("，低于 60 分的考核合格线" if Decimal(str(row["total"])) < 60 else "")
                 + f"，排名第 {row['rank']}。"
                 "目标任务完成情况明显不足，经处务会研究，按《实施方案》四（三）检查考核的要求予以通报批评。"
@@ -993,6 +1211,7 @@ class _Story:
                 f"当前阶段：{program.phase_label}）：" + "、".join(parts) + extra + "。"
             )
         lines += self.results_summary()
+        lines += self.inspection_summary()
         pilot_decisions = current_decisions(self.pilot)
         chosen = [
             a for a in ranked_applications(self.pilot) if pilot_decisions[a.id].kind == DecisionKind.pilot
@@ -1015,10 +1234,75 @@ class _Story:
             f"  u460000c    {region['460000']}：未申报",
             f"  {DECLARES[0]}    评审专家：已提交的评分只读；对{declared_on}的申报申明了回避",
             f"  {REOPENED[0]}    评审专家：对{reopened_on}的评分被业务处室退回（附理由）后重新提交",
-            "  office      业务处室：评审进度、评审结果与资助决定" + criticised + "；"
+            *self.inspection_accounts(),
+            "  office      业务处室：任务分配与全国进度看板、名册抽查、评审进度、评审结果与资助决定"
+            + criticised
+            + "；"
             "后补助公示期已满，第二件异议办结后即可定案",
             "  公众        公示页面（无需登录）：http://127.0.0.1:5000/publicity",
         ]
+        return lines
+
+    def inspection_summary(self) -> list[str]:
+        """Targets, spot checks and payments, one line each."""
+        national = national_target(self.campaign)
+        targets = sorted(unit_targets(self.campaign).values(), key=lambda t: t.unit.sort_key)
+        adjusted = [t for t in targets if t.reason]
+        lines = [
+            "任务分配、名册抽查与拨付：",
+            f"  任务分配：全国目标新建企业科协 {national.new_kexie} 个、建立科协联系人制度企业 {national.liaison} 家"
+            f"（园区科协覆盖率 {national.park_coverage:.0%}、国家级园区 {national.national_park_coverage:.0%}，"
+            f"企业科协覆盖率起点 {national.baseline_coverage:.1%}），按规模以上工业企业数（省不含副省级城市）"
+            f"分配到 {len(targets)} 个单位，合计恰为全国目标；"
+            + "、".join(f"{t.unit.region}因灾调减（写明理由）" for t in adjusted)
+            + f"，调整后合计 {sum(t.task_new_kexie for t in targets)} 个、{sum(t.task_liaison for t in targets)} 家。"
+            f"全国进度看板：http://127.0.0.1:5000/campaigns/{self.campaign.id}/dashboard",
+        ]
+        checks = list(self.spot_checks.values())
+        complete = [c for c in checks if c.complete]
+        low = [c for c in complete if c.verified_rate < Decimal("0.6")]
+        lines.append(
+            f"  名册抽查：后补助 {len(checks)} 个单位（抽样随机种子已记录），{len(complete)} 个核查完毕、"
+            f"{len(checks) - len(complete)} 个核查中；"
+            + "".join(
+                f"{c.application.unit.region}核实率 {c.verified_rate:.0%}，列入通报批评候选；" for c in low
+            )
+            + "评分中的本年度新建企业科协数按核实后的数字计算。"
+        )
+        lines_ = award_lines(self.pilot)
+        paid = [line for line in lines_ if line.payment is not None]
+        overdue = [line for line in lines_ if line.overdue]
+        lines.append(
+            f"  拨付：试点示范资助 {len(lines_)} 项，已登记拨付 {len(paid)} 项"
+            + "".join(
+                f"，{line.decision.application.unit.region} {float(line.decision.amount) / 10000:g} 万元"
+                f"逾期未拨付（期限 {line.due:%Y-%m-%d}）"
+                for line in overdue
+            )
+            + f"；后补助资助定案后于 {due_date(self.post):%Y-%m-%d} 前拨付。"
+        )
+        return lines
+
+    def inspection_accounts(self) -> list[str]:
+        region = {code: unit.region for code, unit in self.units.items()}
+        lines = []
+        for code, check in self.spot_checks.items():
+            rate = check.verified_rate
+            if rate is not None and rate < Decimal("0.6"):
+                lines.append(
+                    f"  u{code}l    {region[code]}：名册抽查核实率 {rate:.0%}（名存实亡、查无此会均附核查说明），"
+                    "得分按核实后的数字计算"
+                )
+        for code, check in self.spot_checks.items():
+            if not check.complete and check.inspector is not None:
+                lines.append(
+                    f"  {check.inspector.username}    评审专家：{region[code]}名册抽查的核查人，尚有样本待核查"
+                )
+        overdue = sum(1 for line in award_lines(self.pilot) if line.overdue)
+        lines.append(
+            f"  finance     计划财务部：首页显示 {overdue} 项试点示范资助逾期未拨付；"
+            "拨付登记、支持名单和通报可从 http://127.0.0.1:5000/finance 下载"
+        )
         return lines
 
     def results_summary(self) -> list[str]:

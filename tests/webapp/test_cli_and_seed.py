@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from docx import Document
 from sqlalchemy import func, select, text
 
-from webapp.applications.models import Application, ApplicationStatus, AttachmentPurpose, CheckDecision
+from webapp.applications.models import (
+    Application,
+    ApplicationStatus,
+    AttachmentPurpose,
+    CheckDecision,
+    FigureSource,
+)
 from webapp.applications.operations import missing_parts, roster_count_check
 from webapp.applications.uploads import open_stored
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import Role, User
 from webapp.campaigns.models import Campaign, Phase, Program, ProgramKind
 from webapp.campaigns.rubrics import rubric_of
+from webapp.exports.models import NoticeDraft, NoticeKind
+from webapp.inspection.models import CheckStatus, NationalTarget, SpotCheck, TargetSource, UnitTarget
+from webapp.inspection.operations import criticism_candidates, effective_new
+from webapp.payments.models import Payment
+from webapp.payments.operations import award_lines
 from webapp.publicity.models import Conclusion
 from webapp.publicity.operations import latest_round, objections
 from webapp.results.models import DecisionKind
 from webapp.results.operations import current_decisions, funded_total, is_stale, latest_run
 from webapp.reviews.models import Assignment, AssignmentStatus, Score
+from webapp.seed import SPOT_CHECKS
 from webapp.units.models import Unit, UnitCategory
 
 
@@ -231,8 +245,109 @@ def test_demo_spread_of_states_per_program_and_audit_chain_intact(app, session):
     assert [e.version for e in concluded.entries] == [1, 2]
     assert concluded.current.reply and concluded.current.concluded_on and concluded.current.replied_on
 
+    # Targets: allocated in June so the parts sum exactly to the national targets; one adjustment (with a
+    # reason) changes the sums by its delta. Every application's task figures are the office's, never typed.
+    national = session.scalar(select(NationalTarget))
+    assert (national.new_kexie, national.liaison) == (6000, 15000)
+    assert (national.park_coverage, national.national_park_coverage, national.baseline_coverage) == (
+        Decimal("0.25"),
+        Decimal("0.40"),
+        Decimal("0.061"),
+    )
+    targets = session.scalars(select(UnitTarget)).all()
+    assert len(targets) == 47 and all(t.basis > 0 for t in targets)
+    adjusted = [t for t in targets if t.source == TargetSource.adjusted]
+    assert len(adjusted) == 1 and "地震" in adjusted[0].reason
+    adjust = session.scalar(select(AuditEvent).where(AuditEvent.action == "targets.adjust"))
+    before, after = adjust.detail_data["before"], adjust.detail_data["after"]
+    assert after != before
+    assert sum(t.task_new_kexie for t in targets) - (after[0] - before[0]) == 6000
+    assert sum(t.task_liaison for t in targets) - (after[1] - before[1]) == 15000
+    by_unit = {t.unit_id: t for t in targets}
+    for application in [*pilot_apps, *post_apps]:
+        figures = {f.indicator: f for f in application.figures}
+        target = by_unit[application.unit_id]
+        assert figures["task_new_kexie"].source == FigureSource.office
+        assert figures["task_liaison"].source == FigureSource.office
+        assert (figures["task_new_kexie"].value, figures["task_liaison"].value) == (
+            target.task_new_kexie,
+            target.task_liaison,
+        )
+    typed = session.scalars(select(AuditEvent).where(AuditEvent.action == "application.figures")).all()
+    assert typed and not any(
+        k in e.detail_data["changed"] for e in typed for k in ("task_new_kexie", "task_liaison")
+    )
+    for application in post_apps:  # completion of the new-association task: 50–130 % as claimed
+        values = application.figure_values()
+        assert Decimal("0.5") <= values["enterprise_kexie_new"] / values["task_new_kexie"] <= Decimal("1.3")
+
+    # Spot checks: six post-subsidy rosters with the recorded seeds, inspectors without conflicts (the office
+    # for one); one still in progress; one with a verified rate below 60 % (a criticism candidate, and the
+    # unit the office criticised). The results run used the effective figures.
+    checks = {c.application.unit.code: c for c in session.scalars(select(SpotCheck))}
+    assert {code: c.seed for code, c in checks.items()} == {s[0]: s[3] for s in SPOT_CHECKS}
+    assert all(c.application.program_id == post.id and c.application.roster for c in checks.values())
+    assert sum(1 for c in checks.values() if c.inspector.role == Role.office) == 1
+    for check in checks.values():
+        unit, inspector = check.application.unit, check.inspector
+        if inspector.role == Role.expert:
+            assert inspector.home_region.code not in (unit.code, unit.parent_code)
+    assert [code for code, c in checks.items() if not c.complete] == ["500000"]
+    low = [code for code, c in checks.items() if c.complete and c.verified_rate < Decimal("0.6")]
+    assert len(low) == 1
+    hollow = checks[low[0]]
+    assert {e.status for e in hollow.entries} == {
+        CheckStatus.verified,
+        CheckStatus.dormant,
+        CheckStatus.not_found,
+    }
+    assert all(e.note for e in hollow.entries if e.status != CheckStatus.verified)
+    with app.app_context():  # the thresholds come from the configuration
+        candidates = criticism_candidates(pilot.campaign)
+    assert low[0] in {c.application.unit.code for c in candidates}
+    assert overridden[0].application.unit.code == low[0]
+    indicators = {(u, k): Decimal(v) for u, k, v in latest_run(post).inputs_data()["indicators"]}
+    for code, check in checks.items():
+        assert indicators[(code, "enterprise_kexie_new")] == effective_new(check.application).effective
+    claimed = hollow.application.figure_values()["enterprise_kexie_new"]
+    assert (
+        indicators[(low[0], "enterprise_kexie_new")] == (claimed * hollow.verified_rate).to_integral_value()
+    )
+    assert indicators[(low[0], "enterprise_kexie_new")] < claimed
+
+    # Payments: finance paid every pilot award but one before 30 September; that one is overdue today.
+    # Every funded unit entered its (plainly fake) payee details.
+    lines = award_lines(pilot)
+    payments = session.scalars(select(Payment)).all()
+    finance = session.scalar(select(User).where(User.username == "finance"))
+    assert len(lines) >= 2 and len(payments) == len(lines) - 1
+    assert all(
+        p.recorded_by_id == finance.id and date(2014, 9, 22) <= p.paid_on < date(2014, 9, 30)
+        for p in payments
+    )
+    assert [line.overdue for line in lines if line.payment is None] == [True]
+    for program in (pilot, post):
+        for decision in current_decisions(program).values():
+            if DecisionKind(decision.kind).funded:
+                application = decision.application
+                assert application.payee_name and "演示" in application.bank_name
+                assert application.bank_account.startswith("622200000000")
+
+    # The commendation notice as the office saved it.
+    draft = session.scalar(select(NoticeDraft))
+    assert draft.kind == NoticeKind.commendation and draft.campaign_id == pilot.campaign_id
+    assert (draft.doc_number, draft.issued_on) == ("科协函企字〔2014〕96号", date(2014, 12, 26))
+
     assert "演示数据，非真实统计" in output
     assert "后补助" in output and "形式审查通过 34" in output and "未申报 6" in output
+    for line in (
+        "合计恰为全国目标",
+        "全国目标新建企业科协 6000 个",
+        "名册抽查：后补助 6 个单位",
+        f"u{low[0]}l",
+        "逾期未拨付",
+    ):
+        assert line in output
     for login in ("u610100l", "u520000c", "u460000c"):
         assert login in output
 
@@ -246,6 +361,9 @@ def test_demo_spread_of_states_per_program_and_audit_chain_intact(app, session):
 
 def test_demo_receipts_files_rosters_deadline_and_pages(app, session, client, login):
     programs, _ = _demo(app, session)
+    pilot_id, campaign_id = programs[ProgramKind.pilot].id, programs[ProgramKind.pilot].campaign_id
+    unpaid = next(line for line in award_lines(programs[ProgramKind.pilot]) if line.payment is None)
+    unpaid_name = unpaid.decision.application.unit.name
     upload_dir = Path(app.config["UPLOAD_DIR"])
     mismatches = duplicates = 0
     for program in programs.values():
@@ -318,3 +436,22 @@ def test_demo_receipts_files_rosters_deadline_and_pages(app, session, client, lo
     )
     public = client.get("/publicity").get_data(as_text=True)
     assert funded.unit.name in public and "010-68571894" in public
+
+    # Finance sees the overdue pilot award and can download the award list and the saved notice.
+    login("finance", password="Kexie@2014demo")
+    home = client.get("/finance").get_data(as_text=True)
+    assert "逾期未拨付" in home and unpaid_name in home
+    awards = client.get(f"/programs/{pilot_id}/exports/awards.xlsx")
+    assert awards.status_code == 200 and awards.data.startswith(b"PK")
+    assert client.get(f"/campaigns/{campaign_id}/notices/commendation").status_code == 200
+    docx = client.get(f"/campaigns/{campaign_id}/notices/commendation.docx")
+    assert docx.status_code == 200
+    document = Document(io.BytesIO(docx.data))
+    assert "科协函企字〔2014〕96号" in "\n".join(p.text for p in document.paragraphs)
+
+    # The office's national dashboard shows progress against the targets.
+    login("office", password="Kexie@2014demo")
+    notice = client.get(f"/campaigns/{campaign_id}/notices/commendation").get_data(as_text=True)
+    assert "科协函企字〔2014〕96号" in notice and "2014-12-26" in notice
+    dashboard = client.get(f"/campaigns/{campaign_id}/dashboard")
+    assert dashboard.status_code == 200 and "6000" in dashboard.get_data(as_text=True).replace(",", "")
