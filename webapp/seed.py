@@ -53,7 +53,6 @@ from webapp.inspection.models import CheckStatus, SpotCheck, SpotCheckEntry
 from webapp.inspection.operations import (
     adjust_target,
     allocate_targets,
-    apply_targets_to,
     create_spot_check,
     criticism_candidates,
     effective_new,
@@ -404,9 +403,7 @@ class _Story:
             self.apps[(kind, code)] = ops.nominate(self.pilot, unit, actor=self.office)
         else:
             self.apps[(kind, code)] = ops.start_application(self.post, unit, actor=self.clerk[code])
-        # The office's tasks fill the new application's task figures. This is what the registered creation
-        # hook does; called here because application creation does not run ``CREATED_HOOKS`` yet.
-        apply_targets_to(self.apps[(kind, code)])
+        # The office's tasks fill the new application's task figures through the creation hook.
 
     def _figures(self, kind: str, code: str, figures: dict[str, int | None]) -> None:
         raw = {k: None if v is None else str(v) for k, v in figures.items()}

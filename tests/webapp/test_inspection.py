@@ -207,3 +207,26 @@ def test_unit_sees_its_spot_check_and_effective_figure(client, login, make_user,
     body = client.get(f"/applications/{application.id}").get_data(as_text=True)
     claimed = int(session.get(Application, application.id).figure_values()["enterprise_kexie_new"])
     assert "随机种子 9" in body and "100%" in body and f"按 {claimed} × 核实率 = {claimed} 计" in body
+
+
+def test_application_started_after_allocation_gets_locked_tasks(client, login, make_user, make_program, session,
+                                                                  frozen, unit):
+    from webapp.auth.models import ApplicantRole
+    from webapp.campaigns.models import Phase, ProgramKind
+
+    program = make_program(ProgramKind.post_subsidy, phase=Phase.open, year=2026,
+                           deadline=datetime(2026, 10, 31, 15, 59, 59, tzinfo=UTC))
+    login(make_user(Role.office))
+    set_national(client, program.campaign_id)
+    _post(client, f"/campaigns/{program.campaign_id}/targets",
+          {"action": "allocate", "basis-210200": "3000", "basis-110000": "9000"})
+    frozen(datetime(2025, 11, 20, 2, 5, tzinfo=UTC))
+    login(make_user(Role.applicant, unit_code="210200", applicant_role=ApplicantRole.clerk))
+    page = csrf_token(client.get("/portal").get_data(as_text=True))
+    response = client.post(f"/programs/{program.id}/apply", data={"csrf_token": page})
+    app_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    figures = {f.indicator: f for f in session.get(Application, app_id).figures}
+    assert figures["task_new_kexie"].value == Decimal(1500) and figures["task_new_kexie"].source == FigureSource.office
+    assert figures["task_liaison"].value == Decimal(3750)
+    body = client.get(f"/applications/{app_id}/figures").get_data(as_text=True)
+    assert "该数据由中国科协核定（任务分配），不能修改。" in body

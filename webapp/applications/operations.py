@@ -114,6 +114,8 @@ def _create(program: Program, unit: Unit, *, actor, nominated_by) -> Application
         actor=actor,
         detail={"program": program.id, "unit": unit.code},
     )
+    for hook in CREATED_HOOKS:
+        hook(application)
     return application
 
 
