@@ -93,6 +93,7 @@ def test_explain_page_shows_retained_and_dropped_reviews(client, office, scored,
     body = client.get(f"/programs/{program.id}/results/{run.number}/{row['application']}").get_data(as_text=True)
     assert body.count(">去掉<") == 2  # trimmed mean with 7 reviews drops the lowest and the highest
     assert body.count(">采用<") == 5
+    assert "各项得分与满分" in body and body.count('class="score"') == len(row["criteria"])
 
 
 def adopt(client, program):

@@ -84,7 +84,7 @@ def index(program_id: int):
     context = {"program": program, "run": run, "runs": runs, "confirm": ConfirmForm(), "flag_label": flag_label,
                "discuss": request.args.get("filter") == "discuss"}
     if run is not None:
-        from webapp.results.charts import breakdown_chart, leniency_chart, rank_interval_chart
+        from webapp.results.charts import leniency_chart, rank_interval_chart
 
         rubric = rubric_of(program)
         data = run.result_data()
@@ -105,7 +105,6 @@ def index(program_id: int):
                   (r["rank_interval"] or [None, None])[0], (r["rank_interval"] or [None, None])[1])
                  for r in data["applications"]], extras.get("cutoff_rank")),
             leniency=leniency_chart([(e["expert"], e.get("leniency"), bool(e.get("flags"))) for e in data["experts"]]),
-            breakdown_chart=breakdown_chart,
         )
     return render_template("results/index.html", **context)
 
@@ -178,7 +177,12 @@ def explain(program_id: int, number: int, code: str):
     totals = run.extras_data()["reviewer_totals"].get(code, {})
     figures = {k: Decimal(v) for a, k, v in inputs["indicators"] if a == code}
     formula = formula_scores(rubric, figures)
+    from webapp.results.charts import breakdown_chart
+
+    chart = breakdown_chart([(c.title, row["criteria"].get(c.key), c.max) for c in rubric.criteria],
+                            title=f"{name} 各项得分与满分")
     return render_template("results/explain.html", program=program, run=run, row=row, rubric=rubric, name=name,
+                           chart=chart,
                            reviews=reviews, totals=totals, retained=set(row["retained"]), formula=formula,
                            figures=figures, tie=explain_tie_break(rubric, data, code), flag_label=flag_label)
 
