@@ -16,29 +16,27 @@ funded units in code order), records one payment (date and voucher) on the payme
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
-from urllib.parse import urlsplit
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import EXPERT_REGIONS, UNIT_CODES, campaign_of, click_and_load, path_of, sign_in
+from tests.e2e.helpers import build_scored_program as _build
 from webapp.auth.models import Role
 
 pytestmark = pytest.mark.e2e
+
 
 YEAR = 2024  # no other e2e module uses this campaign year; the Chinese calendar knows it
 START = datetime(YEAR, 11, 20, 2, 0, tzinfo=UTC)  # Wednesday 10:00 Beijing time
 AFTER_PERIOD = datetime(YEAR, 11, 27, 1, 0, tzinfo=UTC)  # Wednesday 09:00 Beijing time, the day after
 PERIOD_END = date(YEAR, 11, 26)  # 20, 21, 22, 25, 26 November: 5 working days
-UNIT_CODES = ["110000", "120000", "130000", "140000", "310000", "320000", "330000", "340000", "350000", "360000",
-              "370000", "410000"]
-EXPERT_REGIONS = ["440000", "450000", "460000", "500000", "510000", "520000", "530000"]
 CONTACT = "中国科协计划财务部，电话 010-68571894，北京市海淀区复兴路3号（邮编100863）"
 PAID_ON = "2024-11-27"
 VOUCHER = "记-202411-0127"
@@ -55,80 +53,8 @@ CAPITALS = {
 }
 
 
-def path_of(page) -> str:
-    return urlsplit(page.url).path
-
-
-def click_and_load(page, target) -> None:
-    """Click a link or a submit button and wait until the page it leads to has loaded."""
-    with page.expect_navigation():
-        target.click()
-
-
-def sign_in(page, account) -> None:
-    page.get_by_label("用户名").fill(account.username)
-    page.get_by_label("密码", exact=True).fill(account.password)
-    click_and_load(page, page.get_by_role("button", name="登录", exact=True))
-
-
 def account_number(code: str) -> str:
     return f"0200{code}0000{UNIT_CODES.index(code):04d}"  # text: the leading zero must survive
-
-
-def build_scored_program(live_server, program_id: int, expert_ids: list[int], *, seed: int = 11) -> None:
-    """The program in "panel" with 12 passed applications (payee details included), figures and every
-    expert's submitted review of each."""
-    from webapp.applications.models import Application, ApplicationStatus, Figure, FigureSource
-    from webapp.campaigns.models import Phase, Program
-    from webapp.campaigns.rubrics import rubric_of
-    from webapp.core.db import db
-    from webapp.reviews.models import Assignment, AssignmentStatus, Score
-    from webapp.units.models import Unit
-
-    at = START - timedelta(days=10)
-    rng = random.Random(seed)
-    with live_server.app.app_context():
-        program = db.session.get(Program, program_id)
-        program.phase = Phase.panel
-        rubric = rubric_of(program)
-        indicator_keys = {i.key for i in rubric.indicators}
-        applications = []
-        for n, code in enumerate(UNIT_CODES):
-            unit = db.session.query(Unit).filter(Unit.code == code).one()
-            application = Application(program_id=program_id, unit=unit, status=ApplicationStatus.passed,
-                                      created_at=at, updated_at=at, submitted_at=at - timedelta(days=30, minutes=n),
-                                      payee_name=unit.name, bank_name=BANK, bank_account=account_number(code))
-            db.session.add(application)
-            regulated = rng.randint(2000, 20000)
-            values = {
-                "regulated_enterprises": regulated, "enterprise_kexie_total": rng.randint(100, regulated // 8),
-                "enterprise_kexie_new": rng.randint(10, 60), "task_new_kexie": rng.randint(20, 60),
-                "liaison_enterprises": rng.randint(50, 300), "task_liaison": rng.randint(100, 300),
-                "parks_total": 40, "parks_with_kexie": rng.randint(5, 30), "national_parks_total": 6,
-                "national_parks_with_kexie": rng.randint(1, 6), "academician_workstations": rng.randint(1, 30),
-                "service_stations": rng.randint(1, 30), "haizhi_bases": rng.randint(0, 3),
-                "matching_funds": rng.choice([0, 150000, 250000]),
-            }
-            for key, value in values.items():
-                if key in indicator_keys:
-                    db.session.add(Figure(application=application, indicator=key, value=Decimal(value),
-                                          source=FigureSource.unit, updated_at=at))
-            applications.append(application)
-        db.session.flush()
-        for application in applications:
-            quality = 0.55 + 0.45 * rng.random()  # most units pass the 60-point line
-            for expert_id in expert_ids:
-                assignment = Assignment(application_id=application.id, expert_id=expert_id,
-                                        status=AssignmentStatus.submitted, created_at=at, updated_at=at,
-                                        submitted_at=at, opinion="评审意见" * 6)
-                db.session.add(assignment)
-                for criterion in rubric.expert_criteria:
-                    steps = int(criterion.max / criterion.step)
-                    value = max(0, min(steps, round(steps * quality + rng.randint(-3, 3))))
-                    db.session.add(Score(assignment=assignment, criterion=criterion.key,
-                                         score=criterion.step * value))
-        db.session.commit()
-        db.session.remove()
 
 
 def take_to_final(live_server, server_clock, program_id: int, office_id: int) -> dict[str, tuple[str, int]]:
@@ -176,16 +102,6 @@ def take_to_final(live_server, server_clock, program_id: int, office_id: int) ->
     return funded
 
 
-def campaign_of(live_server, program_id: int) -> int:
-    from webapp.campaigns.models import Program
-    from webapp.core.db import db
-
-    with live_server.app.app_context():
-        campaign_id = db.session.get(Program, program_id).campaign_id
-        db.session.remove()
-    return campaign_id
-
-
 def downloaded(download) -> BytesIO:
     """The downloaded file's bytes (Playwright keeps it under a name without the extension)."""
     with open(download.path(), "rb") as stream:
@@ -214,8 +130,10 @@ def test_finance_downloads_award_list_and_notice_and_records_a_payment(live_serv
     port = live_server.url.rsplit(":", 1)[1]
     office = live_server.create_user(Role.office, username=f"finance_office_{port}")
     finance = live_server.create_user(Role.finance, username=f"finance_{port}")
-    experts = [live_server.create_user(Role.expert, username=f"finance_ex{n}_{port}", region=region)
-               for n, region in enumerate(EXPERT_REGIONS)]
+    experts = [
+        live_server.create_user(Role.expert, username=f"finance_ex{n}_{port}", region=region)
+        for n, region in enumerate(EXPERT_REGIONS)
+    ]
     server_clock(START - timedelta(days=1))
     program_id = live_server.open_program(year=YEAR, deadline=datetime(YEAR, 10, 31, 15, 59, 59, tzinfo=UTC))
     build_scored_program(live_server, program_id, [e.id for e in experts])
@@ -234,7 +152,9 @@ def test_finance_downloads_award_list_and_notice_and_records_a_payment(live_serv
     assert path_of(page) == "/finance"
     expect(page.get_by_role("heading", level=1)).to_have_text("财务首页")
     expect(page.locator(".overdue-box")).to_have_count(0)  # due 2025-03-31: nothing is overdue yet
-    program_row = page.locator("main table tbody tr").filter(has=page.get_by_role("cell", name=title, exact=True))
+    program_row = page.locator("main table tbody tr").filter(
+        has=page.get_by_role("cell", name=title, exact=True)
+    )
     expect(program_row).to_have_count(1)
     expect(program_row.locator("td").nth(1)).to_contain_text("定案")
     expect(program_row.locator("td").nth(3)).to_have_text(f"{total:,}")
@@ -296,7 +216,9 @@ def test_finance_downloads_award_list_and_notice_and_records_a_payment(live_serv
 
     # ------------------------------------------------ one payment recorded on the register
     page.goto(f"{live_server.url}/finance")
-    program_row = page.locator("main table tbody tr").filter(has=page.get_by_role("cell", name=title, exact=True))
+    program_row = page.locator("main table tbody tr").filter(
+        has=page.get_by_role("cell", name=title, exact=True)
+    )
     click_and_load(page, program_row.get_by_role("link", name="拨付登记", exact=True))
     assert path_of(page) == f"/programs/{program_id}/payments"
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{title} · 拨付登记")
@@ -331,5 +253,20 @@ def test_finance_downloads_award_list_and_notice_and_records_a_payment(live_serv
     assert not any("已拨付" in remarks[code] for code in funded if code != paid_code)
 
     page.goto(f"{live_server.url}/finance")
-    program_row = page.locator("main table tbody tr").filter(has=page.get_by_role("cell", name=title, exact=True))
+    program_row = page.locator("main table tbody tr").filter(
+        has=page.get_by_role("cell", name=title, exact=True)
+    )
     expect(program_row.locator("td").nth(4)).to_have_text(f"{paid_amount:,}")
+
+
+def build_scored_program(live_server, program_id: int, expert_ids: list[int], *, seed: int = 11) -> None:
+    """Most units above the 60-point line, each with payee details (the account a text with a leading zero)."""
+    _build(
+        live_server,
+        program_id,
+        expert_ids,
+        at=START - timedelta(days=10),
+        seed=seed,
+        quality_floor=0.55,
+        payee=lambda unit: (unit.name, BANK, account_number(unit.code)),
+    )

@@ -18,26 +18,24 @@ Beijing time.
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.helpers import EXPERT_REGIONS, UNIT_CODES, campaign_of, click_and_load, path_of, sign_in
+from tests.e2e.helpers import build_scored_program as _build
 from webapp.auth.models import ApplicantRole, Role
 
 pytestmark = pytest.mark.e2e
 
+
 YEAR = 2025  # no other e2e module uses this campaign year; the Chinese calendar knows it
 START = datetime(YEAR, 11, 20, 2, 0, tzinfo=UTC)  # Thursday 10:00 Beijing time
 AFTER_PERIOD = datetime(YEAR, 11, 27, 1, 0, tzinfo=UTC)  # Thursday 09:00 Beijing time, the day after
-UNIT_CODES = ["110000", "120000", "130000", "140000", "310000", "320000", "330000", "340000", "350000", "360000",
-              "370000", "410000"]
-EXPERT_REGIONS = ["440000", "450000", "460000", "500000", "510000", "520000", "530000"]
 BOOTSTRAP = "100"
 SEED = "20251120"
 
@@ -46,80 +44,6 @@ OVERRIDE_REASON = "该单位企业科协覆盖面提升明显，经会商给予�
 OBJECTION = "该单位上报的规上企业科协数量与我们掌握的情况不符，部分企业科协尚未实际成立，请予核实。"
 REPLY = "经向该单位及所在地统计部门核实，上报数据与备案材料一致，异议不成立。"
 ANONYMOUS_REFUSAL = "异议须实名提出：请填写真实姓名、工作单位和联系电话；匿名异议不予受理。"
-
-
-def path_of(page) -> str:
-    return urlsplit(page.url).path
-
-
-def click_and_load(page, target) -> None:
-    """Click a link or a submit button and wait until the page it leads to has loaded."""
-    with page.expect_navigation():
-        target.click()
-
-
-def sign_in(page, account) -> None:
-    """Fill the login form the page shows (after a redirect it keeps ``next``)."""
-    page.get_by_label("用户名").fill(account.username)
-    page.get_by_label("密码", exact=True).fill(account.password)
-    click_and_load(page, page.get_by_role("button", name="登录", exact=True))
-
-
-def build_scored_program(live_server, program_id: int, expert_ids: list[int], *, seed: int = 7) -> dict[str, int]:
-    """The program in "panel" with 12 passed applications, figures and every expert's submitted review of
-    each; returns the application ids by unit code."""
-    from webapp.applications.models import Application, ApplicationStatus, Figure, FigureSource
-    from webapp.campaigns.models import Phase, Program
-    from webapp.campaigns.rubrics import rubric_of
-    from webapp.core.db import db
-    from webapp.reviews.models import Assignment, AssignmentStatus, Score
-    from webapp.units.models import Unit
-
-    at = START - timedelta(days=10)
-    rng = random.Random(seed)
-    with live_server.app.app_context():
-        program = db.session.get(Program, program_id)
-        program.phase = Phase.panel
-        rubric = rubric_of(program)
-        indicator_keys = {i.key for i in rubric.indicators}
-        applications = {}
-        for n, code in enumerate(UNIT_CODES):
-            unit = db.session.query(Unit).filter(Unit.code == code).one()
-            application = Application(program_id=program_id, unit=unit, status=ApplicationStatus.passed,
-                                      created_at=at, updated_at=at, submitted_at=at - timedelta(days=30, minutes=n))
-            db.session.add(application)
-            regulated = rng.randint(2000, 20000)
-            values = {
-                "regulated_enterprises": regulated, "enterprise_kexie_total": rng.randint(100, regulated // 8),
-                "enterprise_kexie_new": rng.randint(10, 60), "task_new_kexie": rng.randint(20, 60),
-                "liaison_enterprises": rng.randint(50, 300), "task_liaison": rng.randint(100, 300),
-                "parks_total": 40, "parks_with_kexie": rng.randint(5, 30), "national_parks_total": 6,
-                "national_parks_with_kexie": rng.randint(1, 6), "academician_workstations": rng.randint(1, 30),
-                "service_stations": rng.randint(1, 30), "haizhi_bases": rng.randint(0, 3),
-                "matching_funds": rng.choice([0, 150000, 250000]),
-            }
-            for key, value in values.items():
-                if key in indicator_keys:
-                    db.session.add(Figure(application=application, indicator=key, value=Decimal(value),
-                                          source=FigureSource.unit, updated_at=at))
-            applications[code] = application
-        db.session.flush()
-        for application in applications.values():
-            quality = rng.random()
-            for expert_id in expert_ids:
-                assignment = Assignment(application_id=application.id, expert_id=expert_id,
-                                        status=AssignmentStatus.submitted, created_at=at, updated_at=at,
-                                        submitted_at=at, opinion="评审意见" * 6)
-                db.session.add(assignment)
-                for criterion in rubric.expert_criteria:
-                    steps = int(criterion.max / criterion.step)
-                    value = max(0, min(steps, round(steps * quality + rng.randint(-3, 3))))
-                    db.session.add(Score(assignment=assignment, criterion=criterion.key,
-                                         score=criterion.step * value))
-        db.session.commit()
-        ids = {code: application.id for code, application in applications.items()}
-        db.session.remove()
-    return ids
 
 
 def stored_run(live_server, program_id: int) -> tuple[dict, list]:
@@ -138,26 +62,20 @@ def stored_run(live_server, program_id: int) -> tuple[dict, list]:
     return rows, criteria
 
 
-def campaign_of(live_server, program_id: int) -> int:
-    from webapp.campaigns.models import Program
-    from webapp.core.db import db
-
-    with live_server.app.app_context():
-        campaign_id = db.session.get(Program, program_id).campaign_id
-        db.session.remove()
-    return campaign_id
-
-
 def as_decimal(text: str) -> Decimal:
     return Decimal(text.replace(",", "").strip())
 
 
-def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_server, browser, page, server_clock):
+def test_office_decides_public_objects_office_finalises_unit_sees_outcome(
+    live_server, browser, page, server_clock
+):
     server_clock(START)
     port = live_server.url.rsplit(":", 1)[1]
     office = live_server.create_user(Role.office, username=f"results_office_{port}")
-    experts = [live_server.create_user(Role.expert, username=f"results_ex{n}_{port}", region=region)
-               for n, region in enumerate(EXPERT_REGIONS)]
+    experts = [
+        live_server.create_user(Role.expert, username=f"results_ex{n}_{port}", region=region)
+        for n, region in enumerate(EXPERT_REGIONS)
+    ]
     program_id = live_server.open_program(year=YEAR, deadline=datetime(YEAR, 10, 31, 15, 59, 59, tzinfo=UTC))
     application_ids = build_scored_program(live_server, program_id, [e.id for e in experts])
     names = {code: live_server.unit_name(code) for code in UNIT_CODES}
@@ -295,7 +213,9 @@ def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_s
         page.reload()
         objection = page.locator("article.objection").filter(has_text=receipt)
         expect(objection).to_have_count(1)
-        expect(objection.get_by_role("heading", level=3)).to_contain_text("张建国（某市高新区企业联合会，010-88886666）")
+        expect(objection.get_by_role("heading", level=3)).to_contain_text(
+            "张建国（某市高新区企业联合会，010-88886666）"
+        )
         expect(objection.get_by_role("heading", level=3)).to_contain_text("调查中")
         expect(objection).to_contain_text(f"涉及：{names[target]}")
         click_and_load(page, page.get_by_role("button", name="定案（冻结决定和金额）", exact=True))
@@ -303,7 +223,9 @@ def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_s
         expect(page.locator("main")).to_contain_text("阶段：公示")
 
         objection = page.locator("article.objection").filter(has_text=receipt)
-        objection.get_by_label("调查核实情况").fill("调阅该单位备案材料，并电话核实了所列企业科协的成立情况。")
+        objection.get_by_label("调查核实情况").fill(
+            "调阅该单位备案材料，并电话核实了所列企业科协的成立情况。"
+        )
         objection.get_by_label("结论", exact=True).select_option(label="异议不成立")
         objection.get_by_label("答复内容").fill(REPLY)
         objection.get_by_label("结论日期").fill("2025-11-20")
@@ -330,7 +252,9 @@ def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_s
         public.get_by_label("对哪个单位提出异议").select_option(label=names[target])
         public.get_by_label("异议内容及事实依据").fill(OBJECTION)
         click_and_load(public, public.get_by_role("button", name="提交异议", exact=True))
-        expect(public.locator(".problems")).to_contain_text("公示期已于 2025-11-26 结束，逾期提出的异议不予受理。")
+        expect(public.locator(".problems")).to_contain_text(
+            "公示期已于 2025-11-26 结束，逾期提出的异议不予受理。"
+        )
         expect(public.locator("#objection-receipt")).to_have_count(0)
     finally:
         public_context.close()
@@ -366,8 +290,12 @@ def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_s
 
     # ------------------------------------------------ a funded unit sees its outcome
     unit_code = funded[0]
-    leader = live_server.create_user(Role.applicant, username=f"results_leader_{port}", unit_code=unit_code,
-                                     applicant_role=ApplicantRole.leader)
+    leader = live_server.create_user(
+        Role.applicant,
+        username=f"results_leader_{port}",
+        unit_code=unit_code,
+        applicant_role=ApplicantRole.leader,
+    )
     page.context.clear_cookies()
     outcome_path = f"/applications/{application_ids[unit_code]}/outcome"
     page.goto(f"{live_server.url}{outcome_path}")
@@ -387,3 +315,9 @@ def test_office_decides_public_objects_office_finalises_unit_sees_outcome(live_s
         cells = score_rows.nth(n).locator("td")
         expect(cells.nth(0)).to_have_text(criterion_title)
         assert as_decimal(cells.nth(2).inner_text()) == Decimal(str(stored["criteria"][key]))
+
+
+def build_scored_program(
+    live_server, program_id: int, expert_ids: list[int], *, seed: int = 7
+) -> dict[str, int]:
+    return _build(live_server, program_id, expert_ids, at=START - timedelta(days=10), seed=seed)
