@@ -275,3 +275,16 @@ def test_error_page_and_labels_english_after_switch(i18n_client, make_user, logi
     users = i18n_client.get("/admin/users").get_data(as_text=True)
     assert ">System administrator</option>" in users
     assert ">Accounts</a>" in users
+
+
+def test_language_choice_survives_sign_in(client, make_user, login):
+    from tests.conftest import PASSWORD, csrf_token
+    from webapp.auth.models import Role
+
+    user = make_user(Role.office)
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"csrf_token": csrf_token(page), "lang": "en", "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    body = client.get("/campaigns").get_data(as_text=True)
+    assert '<html lang="en">' in body

@@ -17,6 +17,14 @@ from webapp.core.timeutil import now
 bp = Blueprint("auth", __name__)
 
 
+def _fresh_session() -> None:
+    """A new session at sign-in and sign-out (nothing carried over but the chosen language)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
@@ -36,7 +44,7 @@ def login():
     if form.validate_on_submit():
         outcome = authenticate(form.username.data, form.password.data)
         if outcome.user is not None:
-            session.clear()
+            _fresh_session()
             login_user(outcome.user)
             session["seen"] = now().timestamp()
             session.permanent = True
@@ -56,7 +64,7 @@ def login():
 def logout():
     log_event("auth.logout", obj=current_user._get_current_object())
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("您已安全退出。"), "info")
     return redirect(url_for("auth.login"))
 
