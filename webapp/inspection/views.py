@@ -222,15 +222,15 @@ def gauges(campaign: Campaign, rows):
 
     return [
         Gauge(
-            "新建企业科协",
+            _("新建企业科协"),
             Decimal(sum(r.effective_new or 0 for r in rows)),
             Decimal(national.new_kexie),
             "个",
         ),
-        Gauge("建立科协联系人制度的企业", Decimal(_sum(rows, "liaison")), Decimal(national.liaison), "家"),
-        Gauge("园区科协覆盖率", ratio(parks_with, parks), national.park_coverage, "%"),
-        Gauge("国家级园区科协覆盖率", ratio(nparks_with, nparks), national.national_park_coverage, "%"),
-        Gauge("企业科协覆盖率（起点 6.1%）", ratio(total, regulated), national.baseline_coverage, "%"),
+        Gauge(_("建立科协联系人制度的企业"), Decimal(_sum(rows, "liaison")), Decimal(national.liaison), "家"),
+        Gauge(_("园区科协覆盖率"), ratio(parks_with, parks), national.park_coverage, "%"),
+        Gauge(_("国家级园区科协覆盖率"), ratio(nparks_with, nparks), national.national_park_coverage, "%"),
+        Gauge(_("企业科协覆盖率（起点 6.1%）"), ratio(total, regulated), national.baseline_coverage, "%"),
     ]
 
 
