@@ -32,6 +32,7 @@ from webapp.results.charts import (  # the shared SVG primitives and house style
     _coord,
     _decimal,
     _empty,
+    _legend_line,
     _short,
     _svg,
     _tag,
@@ -131,24 +132,6 @@ def _count(value: Decimal) -> str:
     if value == value.to_integral_value():
         return f"{_round(value, Decimal(1)):,f}"
     return f"{_round(value, _TENTH):,f}"
-
-
-def _legend_line(x: float, y: float, colour: str, label: str, *, dashed: bool = False) -> Markup:
-    return Markup("").join(
-        [
-            _tag(
-                "line",
-                x1=x,
-                y1=y,
-                x2=x + 24,
-                y2=y,
-                stroke=colour,
-                stroke_width=2,
-                stroke_dasharray="4 3" if dashed else None,
-            ),
-            _text(x + 30, y + 4, label),
-        ]
-    )
 
 
 def _legend_box(x: float, y: float, colour: str, label: str) -> Markup:
