@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from .rubric import Rubric
 
 __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_units"]
+
+
+def word_bits(n_criteria: int) -> int:
+    """Bits of packed criterion sums per float64 word (see :func:`_packed_sums`): a word below 2**b whose
+    ``n_criteria`` products and sums each round once stays within (n_criteria + 2) · 2**-53 · 2**b < 1/2
+    of the exact integer."""
+    return min(48, 52 - (n_criteria + 2).bit_length())
 
 
 def score_places(rubric: Rubric) -> int:
@@ -85,8 +92,6 @@ class ExpertAggregate:
 
     Attributes
     ----------
-    totals : ndarray of int64
-        Reviewer total t per review row, in score units.
     n_reviews : ndarray of int
         Reviews per application.
     ranked : ndarray of bool
@@ -99,7 +104,6 @@ class ExpertAggregate:
         Offset of each application's first row in ``order``.
     """
 
-    totals: np.ndarray
     n_reviews: np.ndarray
     ranked: np.ndarray
     criterion_units: np.ndarray
@@ -107,11 +111,17 @@ class ExpertAggregate:
     starts: np.ndarray
     app: np.ndarray = field(repr=False)
     expert: np.ndarray = field(repr=False)
+    units: np.ndarray = field(repr=False)
     n_experts: int = 1
     method: str = "mean"
     trim_min_experts: int | None = None
     first_row: np.ndarray | None = field(default=None, repr=False)
     last_row: np.ndarray | None = field(default=None, repr=False)
+
+    @cached_property
+    def totals(self) -> np.ndarray:
+        """Reviewer total t per review row (input order), in score units."""
+        return self.units.sum(axis=1)
 
     @cached_property
     def order(self) -> np.ndarray:
@@ -161,7 +171,9 @@ def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def pack_layout(max_units: list[int], max_count: int, word_bits: int) -> list[list[tuple[int, int, int]]]:
+def pack_layout(
+    max_units: list[int] | tuple[int, ...], max_count: int, word_bits: int
+) -> list[list[tuple[int, int, int]]]:
     """Bit fields wide enough for a sum of ``max_count`` scores of each criterion, grouped into words.
 
     Returns words, each a list of (criterion index, shift, width)."""
@@ -209,106 +221,91 @@ def aggregate_reviews(
         Expert code; codes must follow the order of the expert ids (the tie order of rule 2), and an
         expert reviews an application at most once.
     units : ndarray of int64, shape (n_reviews, n_expert_criteria)
-        Scores in units of ``10**-score_places(rubric)`` (column-major is fastest).
+        Scores in units of ``10**-score_places(rubric)``, each within 0..max and on its criterion's step
+        (as :func:`scoring.engine.rank_applications` checks). Column-major is fastest.
     n_applications, n_experts : int
 
     Returns
     -------
     ExpertAggregate
+
+    Notes
+    -----
+    For the mean and the trimmed mean every per-review quantity is an integer that a float64 holds
+    exactly, so the work over the review rows is a few memory-bound passes (see :func:`_packed_sums`);
+    the median, and campaigns too large for those exact floats, take a plainer integer path.
     """
     agg = rubric.aggregation
     places = score_places(rubric)
-    n = np.asarray(app).shape[0]
+    criteria = rubric.expert_criteria
+    n_crit = len(criteria)
     app = np.asarray(app, dtype=np.int64)
+    n = app.shape[0]
     expert = np.asarray(expert, dtype=np.int64)
-    units = np.asarray(units, dtype=np.int64).reshape(n, len(rubric.expert_criteria))
-    max_units = [int(c.max.scaleb(places)) for c in rubric.expert_criteria]
-    counts = np.bincount(app, minlength=n_applications)
+    units = np.asarray(units, dtype=np.int64).reshape(n, n_crit)
+    max_units = [int(c.max.scaleb(places)) for c in criteria]
+    step_units = [int(c.step.scaleb(places)) for c in criteria]
+    max_steps = [m // s for m, s in zip(max_units, step_units, strict=True)]
+    e_range = max(n_experts, 1)
+    trimming = agg.method == "trimmed_mean"
+
+    packed = None
+    if agg.method != "median":
+        packed = _packed_sums(
+            app,
+            expert,
+            units,
+            n_applications,
+            e_range,
+            max_units,
+            step_units,
+            agg.trim_min_experts if trimming else None,
+        )
+    if packed is not None:
+        counts, first_row, last_row, spread, sums = packed
+    else:
+        counts = np.bincount(app, minlength=n_applications)
+        has = counts > 0
+        totals = units.sum(axis=1)
+        order = sort_reviews(app, totals, expert, e_range)
+        starts = np.cumsum(counts) - counts
+        if n:
+            first_row = np.where(has, order[np.minimum(starts, n - 1)], 0)
+            last_row = np.where(has, order[np.maximum(starts + counts - 1, 0)], 0)
+            spread = np.where(has, totals[last_row] - totals[first_row], 0)
+        else:
+            first_row = last_row = spread = np.zeros(n_applications, dtype=np.int64)
+        sums = np.zeros((n_crit, n_applications), dtype=np.int64)
+        if agg.method == "median":
+            lo = order[np.where(has, starts + (counts - 1) // 2, 0)] if n else first_row
+            hi = order[np.where(has, starts + counts // 2, 0)] if n else first_row
+            two = counts % 2 == 0
+            for c in range(n_crit):
+                sums[c] = units[lo, c] + np.where(two, units[hi, c], 0) if n else 0
+        else:
+            for c in range(n_crit):
+                np.add.at(sums[c], app, units[:, c])
+                if trimming and n:
+                    trim = counts >= agg.trim_min_experts
+                    sums[c] -= np.where(trim, units[first_row, c] + units[last_row, c], 0)
+        for c in range(n_crit):
+            sums[c] //= step_units[c]  # the packed path counts in steps too
     starts = np.cumsum(counts) - counts
     ranked = counts >= agg.min_experts
-    # Each review's total t, and its criteria packed into integers that float64 holds exactly (every
-    # field wide enough for a sum over an application's reviews, every word below 2**52), so that one
-    # weighted bincount per word sums all criteria at once, exactly.
-    layout = pack_layout(max_units, int(counts.max(initial=0)), 52)
-    totals = units[:, 0].copy() if units.shape[1] else np.zeros(n, dtype=np.int64)
-    for c in range(1, units.shape[1]):
-        totals += units[:, c]
-    packed = pack_rows(units, layout)
-
-    # Rule 2's order is (t, expert); its first and last review per application are the minimum and
-    # maximum of one packed integer, which also carries the row number in its low bits.
-    e_range = max(n_experts, 1)
-    row_bits = _bits(n)
-    t_range = int(totals.max(initial=0)) + 1
-    if _bits(t_range) + _bits(e_range) + row_bits <= 62:
-        key = totals * e_range
-        key += expert
-        key <<= row_bits
-        key |= np.arange(n, dtype=np.int64)
-        kmin = np.full(n_applications, np.iinfo(np.int64).max, dtype=np.int64)
-        kmax = np.full(n_applications, -1, dtype=np.int64)
-        np.minimum.at(kmin, app, key)
-        np.maximum.at(kmax, app, key)
-        has = counts > 0
-        row_mask = (1 << row_bits) - 1
-        first_row = np.where(has, kmin & row_mask, 0)
-        last_row = np.where(has, kmax & row_mask, 0)
-    else:
-        order = sort_reviews(app, totals, expert, e_range)
-        has = counts > 0
-        first_row = np.where(has, order[np.minimum(starts, max(n - 1, 0))] if n else 0, 0)
-        last_row = np.where(has, order[np.maximum(starts + counts - 1, 0)] if n else 0, 0)
-    spread = (
-        np.where(counts > 0, totals[last_row] - totals[first_row], 0)
-        if n
-        else np.zeros(n_applications, np.int64)
-    )
-
-    # Sums of every criterion over all reviews: criteria packed into integers a float64 holds exactly,
-    # one weighted bincount per word.
-    words = [w.astype(np.float64) for w in packed]
-    word_sums = [np.bincount(app, weights=w, minlength=n_applications).astype(np.int64) for w in words]
-
-    if agg.method == "trimmed_mean":
-        trim = counts >= agg.trim_min_experts
-        for w, s in zip(packed, word_sums, strict=True):
-            s -= np.where(trim, w[first_row] + w[last_row], 0) if n else 0
-        kept_count = np.where(trim, counts - 2, counts)
-    elif agg.method == "median":
-        order = sort_reviews(app, totals, expert, e_range)
-        lo = (
-            order[np.where(counts > 0, starts + (counts - 1) // 2, 0)]
-            if n
-            else np.zeros(n_applications, np.int64)
-        )
-        hi = order[np.where(counts > 0, starts + counts // 2, 0)] if n else lo
-        two = counts % 2 == 0
-        word_sums = [
-            w[lo] + np.where(two, w[hi], 0) if n else s for w, s in zip(packed, word_sums, strict=True)
-        ]
-        kept_count = np.where(two, 2, 1)
+    if agg.method == "median":
+        kept_count = np.where(counts % 2 == 0, 2, 1)
+    elif trimming:
+        kept_count = np.where(counts >= agg.trim_min_experts, counts - 2, counts)
     else:
         kept_count = counts
-    kept_count = np.where(ranked, kept_count, 0)
-    # criteria as rows (n_criteria, n_applications): element-wise work runs along long rows
-    sums = np.empty((units.shape[1], n_applications), dtype=np.int64)
-    for word, s in zip(layout, word_sums, strict=True):
-        for c, shift, width in word:
-            sums[c] = (s >> shift) & ((1 << width) - 1)
+    kept_count = np.where(ranked, kept_count, 0)  # unranked: no retained reviews, every criterion 0
     if not ranked.all():
-        sums[:, ~ranked] = 0  # unranked: no retained reviews
-    rounded = np.empty_like(sums)
-    for c, table in enumerate(rounding_tables(max_units, kept_count, places, agg.decimals)):
-        if table is None:
-            rounded[c] = round_mean_units(sums[c], kept_count, places, agg.decimals)
-        else:
-            np.take(table[0], sums[c] + table[1], out=rounded[c], mode="clip")
-    criterion_units = rounded.T
+        sums[:, ~ranked] = 0
+    criterion_units = _round_step_means(sums, kept_count, step_units, max_steps, places, agg.decimals).T
     expert_max_units = int(rubric.expert_max.scaleb(places))
     high = 4 * spread > expert_max_units
 
     return ExpertAggregate(
-        totals=totals,
         n_reviews=counts,
         ranked=ranked,
         criterion_units=criterion_units,
@@ -316,12 +313,186 @@ def aggregate_reviews(
         starts=starts,
         app=app,
         expert=expert,
+        units=units,
         n_experts=e_range,
         method=agg.method,
         trim_min_experts=agg.trim_min_experts,
         first_row=first_row,
         last_row=last_row,
     )
+
+
+def _packed_sums(
+    app: np.ndarray,
+    expert: np.ndarray,
+    units: np.ndarray,
+    n_applications: int,
+    e_range: int,
+    max_units: list[int],
+    step_units: list[int],
+    trim_min: int | None,
+) -> tuple[np.ndarray, ...] | None:
+    """Rules 1–2 for the mean and trimmed mean in exact float64 arithmetic.
+
+    * The scores are copied once into a column-major float64 matrix. A matrix–vector product packs each
+      review's criteria, counted in steps, into bit fields wide enough for the sum over an application's
+      reviews (a word below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
+      through a rounded factor, so the product is within 1/2 of the exact packed integer and ``rint``
+      restores it exactly. A count field on top (every review adds one) gives each application's number
+      of reviews from the same weighted bincount that sums every criterion.
+    * Another product, plus the expert code and the row number, gives each review's rule 2 key
+      ``(t, expert, row)`` packed into an exact float below 2**53; its per-application minimum and maximum
+      name the first and the last review of rule 2.
+    * The fields are sized for a guessed largest number of reviews per application (the mean rounded up,
+      and as many more as fit the same words). An application with more reviews would overflow into the
+      count field, which then reads more than the guess: that is checked, and the words are rebuilt for
+      the true largest count.
+
+    Returns (counts, first_row, last_row, spread of t, criterion sums in steps), or None when the
+    campaign is too large for exact floats (the caller then takes the integer path).
+    """
+    n, n_crit = units.shape
+    row_bits = _bits(n)
+    t_bound = sum(max_units) + 1
+    if n == 0 or n_crit == 0 or _bits(t_bound) + _bits(e_range) + row_bits > 53:
+        return None
+    max_steps = [m // s for m, s in zip(max_units, step_units, strict=True)]
+    cap = _count_guess(tuple(max_steps), -(-n // max(n_applications, 1)))
+    if cap is None:
+        return None
+
+    scores = units.astype(np.float64, order="F")
+
+    def packed_words(layout: list[list[tuple[int, int, int]]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        rows, sums = [], []
+        for word in layout:
+            factors = np.zeros(n_crit)
+            for c, shift, _ in word:
+                factors[c] = (1 << shift) / step_units[c]
+            w = np.einsum("ij,j->i", scores, factors)
+            np.rint(w, out=w)
+            rows.append(w)
+        count_shift = _word_width(layout[-1])
+        rows[-1] += float(1 << count_shift)
+        for w in rows:
+            sums.append(np.bincount(app, weights=w, minlength=n_applications))
+        return rows, sums
+
+    layout = pack_layout(max_steps, cap, word_bits(n_crit))
+    rows, word_sums = packed_words(layout)
+    count_unit = float(1 << _word_width(layout[-1]))
+    counts_f = np.floor(word_sums[-1] / count_unit)
+    if counts_f.max() > cap:
+        # some application has more reviews than the guess: size the fields for the true largest count
+        counts = np.bincount(app, minlength=n_applications)
+        most = int(counts.max())
+        layout = pack_layout(max_steps, most, word_bits(n_crit))
+        if any(_word_width(word) > word_bits(n_crit) for word in layout):
+            return None
+        if _word_width(layout[-1]) + (most + 1).bit_length() + 1 > 53:
+            return None
+        rows, word_sums = packed_words(layout)
+        count_unit = float(1 << _word_width(layout[-1]))
+        counts_f = np.floor(word_sums[-1] / count_unit)
+    word_sums[-1] -= counts_f * count_unit
+    counts = counts_f.astype(np.int64)
+    has = counts > 0
+
+    key = np.einsum("ij,j->i", scores, np.full(n_crit, float(e_range << row_bits)))
+    key += np.multiply(expert, float(1 << row_bits))
+    key += np.arange(n, dtype=np.float64)
+    kmin = np.full(n_applications, np.inf)
+    kmax = np.full(n_applications, -np.inf)
+    np.minimum.at(kmin, app, key)
+    np.maximum.at(kmax, app, key)
+    kmin = np.where(has, kmin, 0.0).astype(np.int64)
+    kmax = np.where(has, kmax, 0.0).astype(np.int64)
+    row_mask = (1 << row_bits) - 1
+    first_row, last_row = kmin & row_mask, kmax & row_mask
+    spread = (kmax >> row_bits) // e_range - (kmin >> row_bits) // e_range
+
+    sums = np.empty((n_crit, n_applications), dtype=np.int64)
+    trim = None if trim_min is None else counts >= trim_min
+    for i, (word, w, s) in enumerate(zip(layout, rows, word_sums, strict=True)):
+        if trim is not None:
+            dropped = w[first_row] + w[last_row]
+            if i == len(layout) - 1:
+                dropped -= 2 * count_unit  # the count field is not a score
+            s -= np.where(trim, dropped, 0.0)
+        s_int = s.astype(np.int64)
+        for c, shift, width in word:
+            sums[c] = (s_int >> shift) & ((1 << width) - 1)
+    return counts, first_row, last_row, spread, sums
+
+
+def _word_width(word: list[tuple[int, int, int]]) -> int:
+    """Bits used by one word of a :func:`pack_layout` (0 for an empty word)."""
+    return word[-1][1] + word[-1][2] if word else 0
+
+
+@lru_cache(maxsize=64)
+def _count_guess(max_steps: tuple[int, ...], mean_count: int) -> int | None:
+    """The largest number of reviews per application the packed words can hold in as few words as the
+    mean count needs, with a count field on top that stays exact (see :func:`_packed_sums`)."""
+
+    bits = word_bits(len(max_steps))
+
+    def fits(cap: int) -> list | None:
+        layout = pack_layout(max_steps, cap, bits)
+        if any(_word_width(word) > bits for word in layout):
+            return None
+        if _word_width(layout[-1]) + (cap + 1).bit_length() + 1 > 53:
+            return None
+        return layout
+
+    cap = max(mean_count, 1)
+    layout = fits(cap)
+    if layout is None:
+        return None
+    words = len(layout)
+    # fitting in the same words is monotone in the count: binary search up to 2**20 reviews
+    low, high = cap, 1 << 20
+    while low < high:
+        mid = (low + high + 1) // 2
+        wider = fits(mid)
+        if wider is not None and len(wider) == words:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _round_step_means(
+    sums: np.ndarray,
+    kept: np.ndarray,
+    step_units: list[int],
+    max_steps: list[int],
+    places: int,
+    decimals: int,
+) -> np.ndarray:
+    """Rule 5 for every criterion: half-up rounded means of step sums.
+
+    ``sums`` (n_criteria, n_applications) counts steps over ``kept`` reviews per application (each sum at
+    most ``kept * max_steps``); the result is in units of ``10**-decimals``. A table of every possible
+    (criterion, kept count, sum) is looked up when it is small, else the means are rounded directly."""
+    n_crit, n_apps = sums.shape
+    kept = np.asarray(kept, dtype=np.int64)
+    steps = np.array(step_units, dtype=np.int64)
+    m_values = np.flatnonzero(np.bincount(kept)) if n_apps else np.zeros(1, dtype=np.int64)
+    width = int(m_values.max()) * max(max_steps, default=0) + 1
+    if n_crit * m_values.size * width > 4_000_000:
+        return round_mean_units(sums * steps[:, np.newaxis], kept, places, decimals)
+    table = round_mean_units(
+        np.arange(width, dtype=np.int64) * steps[:, np.newaxis, np.newaxis],
+        m_values[np.newaxis, :, np.newaxis],
+        places,
+        decimals,
+    )
+    code = np.zeros(int(m_values.max()) + 1, dtype=np.int64)
+    code[m_values] = np.arange(m_values.size)
+    index = (np.arange(n_crit)[:, np.newaxis] * m_values.size + code[kept]) * width
+    index += sums
+    return np.take(table.reshape(-1), index)
 
 
 def decimal_to_units(value: Decimal, places: int) -> int:

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.aggregate import aggregate_reviews, round_mean_units, rounding_tables, sort_reviews
+from scoring.aggregate import (
+    _count_guess,
+    _packed_sums,
+    aggregate_reviews,
+    pack_layout,
+    round_mean_units,
+    rounding_tables,
+    sort_reviews,
+)
 
 from .helpers import make_rubric
 
@@ -66,3 +74,61 @@ def test_rounding_tables_agree_with_direct_rounding():
         for app, m in enumerate(kept):
             for s in range(m * mu + 1):
                 assert table[offsets[app] + s] == round_mean_units(np.array([s]), np.array([m]), 1, 2)[0]
+
+
+def _plain_sums(rubric, app, expert, units, n_apps):
+    """The integer path (the packed key cannot hold an expert range of 2**45) for comparison."""
+    return aggregate_reviews(rubric, app, expert, units, n_apps, 2**45)
+
+
+@pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
+def test_packed_path_rebuilds_when_an_application_has_far_more_reviews_than_the_mean(method):
+    # steps of 0.25 and 0.3 (25 and 30 hundredths) are not powers of two: the packed word is rounded back
+    rubric = make_rubric(
+        method=method,
+        trim_min_experts=3 if method == "trimmed_mean" else None,
+        min_experts=1,
+        expert=(("a", "99.75", "0.25"), ("b", "30", "0.3"), ("c", "700", "1")),
+    )
+    rng = np.random.default_rng(7)
+    # one application with 300 reviews, forty with one or two: the first guess overflows
+    assert _count_guess((399, 100, 700), 9) < 300
+    app = np.concatenate([np.zeros(300, dtype=np.int64), np.repeat(np.arange(1, 41), rng.integers(1, 3, 40))])
+    expert = np.concatenate([np.arange(300), np.zeros(app.size - 300, dtype=np.int64)])
+    expert[300:] = np.concatenate([np.arange(k) for k in np.bincount(app[300:])[1:]])
+    units = np.stack(
+        [
+            25 * rng.integers(0, 400, app.size),
+            30 * rng.integers(0, 101, app.size),
+            100 * rng.integers(0, 701, app.size),
+        ],
+        axis=1,
+    )
+    perm = rng.permutation(app.size)
+    app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
+    assert _packed_sums(app, expert, units, 41, 300, [9975, 3000, 70000], [25, 30, 100], None) is not None
+    packed = aggregate_reviews(rubric, app, expert, units, 41, 300)
+    plain = _plain_sums(rubric, app, expert, units, 41)
+    assert packed.n_reviews.tolist() == np.bincount(app, minlength=41).tolist()
+    assert np.array_equal(packed.criterion_units, plain.criterion_units)
+    assert np.array_equal(packed.retained, plain.retained)
+    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    # the exact mean of application 0's criterion a, rounded half up, from Fractions
+    keep = packed.retained & (app == 0)
+    exact = Fraction(int(units[keep, 0].sum()), int(keep.sum()))  # hundredths
+    assert packed.criterion_units[0, 0] == math.floor(exact + Fraction(1, 2))
+
+
+def test_count_guess_fills_the_words_the_mean_needs():
+    # six criteria of 30, 20, 20, 20, 5 and 20 steps: sums of up to 12 reviews fit one 48-bit word
+    # (9 + 4 × 8 + 6 bits); 13 reviews would need 9 + 4 × 9 + 7 = 52 bits, a second word
+    steps = (30, 20, 20, 20, 5, 20)
+    assert _count_guess(steps, 7) == 12
+    assert len(pack_layout(list(steps), 12, 48)) == 1
+    assert len(pack_layout(list(steps), 13, 48)) == 2
+    # three criteria leave room: the guess grows as far as one word (and the count field on top) allows
+    guess = _count_guess((30, 20, 20), 7)
+    assert len(pack_layout([30, 20, 20], guess, 48)) == 1
+    assert len(pack_layout([30, 20, 20], guess + 1, 48)) == 2 or _count_guess((30, 20, 20), guess + 1) is None
+    # a single field wider than a word cannot be packed: the integer path is used instead
+    assert _count_guess((2**47,), 4) is None
