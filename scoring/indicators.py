@@ -288,13 +288,8 @@ def formula_units(
             keys = ({t.numerator for t in criterion.terms} | {t.denominator for t in criterion.terms}) - {
                 None
             }
-            columns = {key: index[key] for key in keys}
-            for row in rows.tolist():
-                if exact_rows is not None:
-                    figures = exact_rows[row]
-                else:
-                    figures = {key: _float_figure(values[row, j]) for key, j in columns.items()}
-                units[row, k] = _exact_units(plan, figures, decimals)
+            ratios = {key: _row_ratios(values[rows, index[key]], rows, key, exact_rows) for key in keys}
+            units[rows, k] = _exact_units_rows(plan, ratios, decimals, rows.size)
     missing = (isnan & used[:, np.newaxis]).T
     return units, missing, not_applicable
 
@@ -369,6 +364,75 @@ def _exact_units(
     return (2 * num + den) // (2 * den)
 
 
+def _row_ratios(
+    values: np.ndarray,
+    rows: np.ndarray,
+    key: str,
+    exact_rows: list[dict[str, Decimal | None]] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One indicator's figures on some rows as exact integer ratios (object arrays of Python ints).
+
+    From ``exact_rows`` when given, else from the floats by their shortest repr; missing is 0/1."""
+    size = rows.shape[0]
+    num = np.zeros(size, dtype=object)
+    den = np.ones(size, dtype=object)
+    if exact_rows is not None:
+        for i, row in enumerate(rows.tolist()):
+            num[i], den[i] = _ratio(exact_rows[row].get(key))
+        return num, den
+    present = ~np.isnan(values)
+    whole = present & (np.floor(values) == values) & (np.abs(values) < 2**53)
+    num[whole] = values[whole].astype(np.int64).astype(object)
+    for i in np.flatnonzero(present & ~whole).tolist():
+        num[i], den[i] = _ratio(float(values[i]))
+    return num, den
+
+
+def _exact_units_rows(
+    plan_and_max: tuple, ratios: Mapping[str, tuple[np.ndarray, np.ndarray]], decimals: int, size: int
+) -> np.ndarray:
+    """:func:`exact_units` for many rows at once: the same integer arithmetic on object arrays of Python
+    ints (exact at any size), with each row's curve segment chosen by exact comparisons."""
+    plan, (max_n, max_d) = plan_and_max
+    top_n, top_d = np.zeros(size, dtype=object), np.ones(size, dtype=object)  # sum of w * share
+    w_n, w_d = np.zeros(size, dtype=object), np.ones(size, dtype=object)  # sum of applicable weights
+    for numerator, denominator, (tw_n, tw_d), points in plan:
+        nn, nd = ratios[numerator]
+        if denominator is not None:
+            dn, dd = ratios[denominator]
+            applies = dn != 0
+            xn, xd = nn * dd, np.where(applies, nd * dn, 1)
+        else:
+            applies = np.ones(size, dtype=bool)
+            xn, xd = nn, nd
+        a, b, f, g = points[0]
+        sn = np.full(size, f, dtype=object)  # at or below the first point
+        sd = np.full(size, g, dtype=object)
+        done = xn * b <= a * xd
+        c, e, h, k = points[-1]
+        high = ~done & (xn * e >= c * xd)
+        sn[high], sd[high] = h, k
+        done |= high
+        for (a, b, f, g), (c, e, h, k) in zip(points, points[1:], strict=False):
+            here = ~done & (xn * e <= c * xd)  # x <= x1: this segment
+            if here.any():
+                xn_h, xd_h = xn[here], xd[here]
+                n1 = (h * g - f * k) * (xn_h * b - a * xd_h) * e
+                d1 = k * g * xd_h * (c * b - a * e)
+                sn[here], sd[here] = f * d1 + n1 * g, g * d1
+                done |= here
+        top_n = np.where(applies, top_n * tw_d * sd + tw_n * sn * top_d, top_n)
+        top_d = np.where(applies, top_d * tw_d * sd, top_d)
+        w_n = np.where(applies, w_n * tw_d + tw_n * w_d, w_n)
+        w_d = np.where(applies, w_d * tw_d, w_d)
+    none = w_n == 0
+    num = max_n * top_n * w_d * 10**decimals
+    den = np.where(none, 1, max_d * top_d * w_n)
+    negative = den < 0
+    num, den = np.where(negative, -num, num), np.where(negative, -den, den)
+    return np.where(none, 0, (2 * num + den) // (2 * den)).astype(np.int64)
+
+
 def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...]) -> np.ndarray:
     """The piecewise-linear curve at every x (float), clamped at both ends.
 
@@ -386,11 +450,3 @@ def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...]) -> 
         part *= (y1 - y0) / (x1 - x0)
         share += part
     return share
-
-
-def _float_figure(v: float) -> Decimal | int | None:
-    if v != v:  # NaN: missing
-        return None
-    if v.is_integer() and abs(v) < 2**53:
-        return int(v)
-    return Decimal(repr(float(v)))

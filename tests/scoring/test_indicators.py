@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scoring.indicators import exact_units, formula_scores, formula_units
 from scoring.rubric import EXAMPLE_RUBRIC, load_rubric, parse_rubric
 
+from .helpers import make_rubric
 from .test_rubric import CRITERIA
 
 D = Decimal
@@ -150,3 +151,50 @@ def test_exact_units_matches_fraction_rounding(num, den, decimals):
         D(exact_units(criterion, figs, decimals)).scaleb(-decimals)
         == formula_scores(rubric, figs)["coverage"].points
     )
+
+
+def _tie_rubric():
+    # curves and weights whose points land exactly on halves for many small figures
+    return make_rubric(
+        decimals=1,
+        indicators=(("a", "count"), ("b", "count"), ("c", "amount")),
+        formula=(
+            ("one", "7", [{"weight": D(1), "numerator": "a", "denominator": "b", "curve": [[0, 0], [1, 1]]}]),
+            (
+                "two",
+                "2.5",
+                [
+                    {
+                        "weight": D("0.25"),
+                        "numerator": "c",
+                        "denominator": "a",
+                        "curve": [[0, 0], [D("0.5"), 1]],
+                    },
+                    {"weight": D("0.75"), "numerator": "c", "curve": [[0, 0], [D(2), D("0.3")], [10, 1]]},
+                ],
+            ),
+        ),
+    )
+
+
+count = st.one_of(st.none(), st.integers(0, 16).map(D))
+amount = st.one_of(
+    st.none(), st.integers(0, 12).map(D), st.sampled_from(["0.5", "1.25", "2.75", "6.05"]).map(D)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(count, count, amount), min_size=1, max_size=40))
+def test_formula_units_from_floats_alone_agree_with_exact(rows):
+    """Without the exact figures, values near a half are recomputed from the floats' shortest repr."""
+    rubric = _tie_rubric()
+    exact_rows = [{"a": a, "b": b, "c": c} for a, b, c in rows]
+    values = np.array([[np.nan if v is None else float(v) for v in (a, b, c)] for a, b, c in rows])
+    from_floats = formula_units(rubric, values)
+    from_exact = formula_units(rubric, values, exact_rows)
+    for got in (from_floats, from_exact):
+        for i, figs in enumerate(exact_rows):
+            scores = formula_scores(rubric, figs)
+            for k, c in enumerate(rubric.formula_criteria):
+                assert got[0][i, k] == int(scores[c.key].points.scaleb(1))
+                assert got[2][i, k] == (f"not_applicable:{c.key}" in scores[c.key].flags)
