@@ -212,7 +212,7 @@ def formula_units(
     ----------
     rubric : Rubric
     values : ndarray of float, shape (n_applications, n_indicators)
-        Figures in rubric indicator order; NaN where missing.
+        Figures (>= 0) in rubric indicator order; NaN where missing.
     exact_rows : list of dict, optional
         The exact figures per application, used to recompute values that float arithmetic cannot round
         with certainty. Without it the float figures are converted by their shortest repr.
@@ -232,22 +232,25 @@ def formula_units(
     scale = 10.0**decimals
     units = np.zeros((n, len(criteria)), dtype=np.int64, order="F")
     not_applicable = np.zeros((n, len(criteria)), dtype=bool, order="F")
-    by_indicator = np.ascontiguousarray(values.T)  # one contiguous row per indicator
-    isnan = np.isnan(by_indicator)
-    filled = np.where(isnan, 0.0, by_indicator)
-    used = np.zeros(values.shape[1], dtype=bool)
+    filled: dict[int, np.ndarray] = {}
+
+    def column(key: str) -> np.ndarray:
+        # one contiguous copy per indicator used; fmax turns NaN (missing, counted 0) into 0
+        j = index[key]
+        if j not in filled:
+            filled[j] = np.fmax(values[:, j], 0.0)
+        return filled[j]
+
     for k, criterion in enumerate(criteria):
         top = float(criterion.max) * scale
         terms = []
         for term in criterion.terms:
-            used[index[term.numerator]] = True
-            num = filled[index[term.numerator]]
+            num = column(term.numerator)
             if term.denominator is None:
                 applicable = None
                 x = num
             else:
-                used[index[term.denominator]] = True
-                den = filled[index[term.denominator]]
+                den = column(term.denominator)
                 applicable = den != 0
                 x = np.divide(num, den, out=np.zeros(n), where=applicable)
             share = _curve_values(x, term.curve)
@@ -290,7 +293,11 @@ def formula_units(
             }
             ratios = {key: _row_ratios(values[rows, index[key]], rows, key, exact_rows) for key in keys}
             units[rows, k] = _exact_units_rows(plan, ratios, decimals, rows.size)
-    missing = (isnan & used[:, np.newaxis]).T
+    missing = np.isnan(values)
+    unused = np.ones(values.shape[1], dtype=bool)
+    unused[list(filled)] = False
+    if unused.any():
+        missing[:, unused] = False  # a figure no formula uses is not flagged
     return units, missing, not_applicable
 
 

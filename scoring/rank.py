@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LastColumnFold", "RankKeys", "competition_ranks", "fold_last_column", "submission_order"]
+__all__ = [
+    "LastColumnFold",
+    "RankKeys",
+    "competition_ranks",
+    "fold_last_column",
+    "radix_order",
+    "submission_order",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,9 @@ def submission_order(times: Sequence[object | None]) -> np.ndarray:
     known = sorted({t for t in times if t is not None})  # type: ignore[type-var]
     position = {t: i for i, t in enumerate(known)}
     return np.array([len(known) if t is None else position[t] for t in times], dtype=np.int64)
+
+
+RADIX_MIN = 2048  # below this many rows one comparison sort is as quick
 
 
 def _bits(n: int) -> int:
@@ -101,8 +111,17 @@ def competition_ranks(keys: RankKeys, fold: LastColumnFold | None = None) -> tup
     head_bits = sum(_bits(r) for r in keys.ranges[:-1])
     new_group = np.empty(n, dtype=bool)
     new_group[0] = True
+    key_bits = head_bits + _bits(keys.ranges[-1])
+    if n >= RADIX_MIN and key_bits <= 63:
+        # (largest − composite) by 16-bit least-significant-digit passes of a stable counting sort:
+        # best row first, equal rows in index order (as the packed sort below), in O(n) per pass
+        sorted_keys = _composite(keys.columns, keys.ranges)
+        np.subtract((1 << key_bits) - 1, sorted_keys, out=sorted_keys)
+        order = radix_order(sorted_keys, key_bits)
+        sorted_keys = sorted_keys[order]
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
     # Packed keys are (−composite, tie position) so that one ascending sort puts the best row first.
-    if head_bits + _bits(keys.ranges[-1]) + index_bits <= 62:
+    elif key_bits + index_bits <= 62:
         packed = -_composite(keys.columns, keys.ranges)
         packed <<= index_bits
         packed |= np.arange(n, dtype=np.int64)
@@ -127,10 +146,26 @@ def competition_ranks(keys: RankKeys, fold: LastColumnFold | None = None) -> tup
         for column in keys.columns:
             sc = column[order]
             new_group[1:] |= sc[1:] != sc[:-1]
-    group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    # each row's rank is the position of its group's first row (+1)
+    group_start = np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = group_start + 1
     return ranks, order
+
+
+def radix_order(key: np.ndarray, bits: int) -> np.ndarray:
+    """Stable ascending order of non-negative int64 keys below ``2**bits`` (16-bit LSD radix passes).
+
+    Examples
+    --------
+    >>> radix_order(np.array([70000, 3, 70000, 1]), 17).tolist()
+    [3, 1, 0, 2]
+    """
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    for shift in range(16, bits, 16):
+        digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
 
 
 def _composite(columns: tuple[np.ndarray, ...], ranges: tuple[int, ...]) -> np.ndarray:

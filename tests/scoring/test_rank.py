@@ -60,3 +60,30 @@ def test_competition_ranks_needs_a_column():
 
 def test_submission_order_dense_with_missing_latest():
     assert submission_order([3, None, 1, 3]).tolist() == [1, 2, 0, 1]
+
+
+@pytest.mark.parametrize("ranges", [(9000, 2001, 900, 5000), (70000,), (2**20, 2**20, 2**20)])
+def test_large_rankings_take_the_radix_path_and_match_a_lexsort(ranges):
+    from scipy.stats import rankdata
+
+    from scoring.rank import RADIX_MIN
+
+    rng = np.random.default_rng(len(ranges))
+    n = 3 * RADIX_MIN
+    # a narrow spread of totals, so that many rows tie on the first columns
+    columns = [rng.integers(max(r - 300, 0), r, n) for r in ranges]
+    ranks, order = competition_ranks(RankKeys(tuple(columns), ranges))
+    expected_order = np.lexsort((np.arange(n),) + tuple(-c for c in reversed(columns)))
+    assert order.tolist() == expected_order.tolist()
+    composite = np.zeros(n, dtype=object)
+    for c, r in zip(columns, ranges, strict=True):
+        composite = composite * r + c.astype(object)
+    expected = rankdata([-int(v) for v in composite], method="min")
+    assert ranks.tolist() == expected.astype(int).tolist()
+
+
+def test_radix_order_is_stable():
+    from scoring.rank import radix_order
+
+    key = np.array([5, 1 << 40, 5, 0, 1 << 40, 5], dtype=np.int64)
+    assert radix_order(key, 41).tolist() == [3, 0, 2, 5, 1, 4]
