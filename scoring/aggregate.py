@@ -419,9 +419,12 @@ def _packed_sums(
             if i == len(layout) - 1:
                 dropped -= 2 * count_unit  # the count field is not a score
             s -= np.where(trim, dropped, 0.0)
-        s_int = s.astype(np.int64)
-        for c, shift, width in word:
-            sums[c] = (s_int >> shift) & ((1 << width) - 1)
+        # a word holds consecutive criteria (pack_layout fills words in order): unpack them together
+        shifts = np.array([shift for _, shift, _ in word], dtype=np.int64)[:, np.newaxis]
+        masks = np.array([(1 << width) - 1 for _, _, width in word], dtype=np.int64)[:, np.newaxis]
+        first = word[0][0]
+        np.right_shift(s.astype(np.int64), shifts, out=sums[first : first + len(word)])
+        sums[first : first + len(word)] &= masks
     return counts, first_row, last_row, spread, sums
 
 
