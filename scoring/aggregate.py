@@ -18,6 +18,9 @@ from .rubric import Rubric
 __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_units"]
 
 
+BLOCK_ROWS = 32768  # review rows per block of the float copy (it stays in cache for every product)
+
+
 def word_bits(n_criteria: int) -> int:
     """Bits of packed criterion sums per float64 word (see :func:`_packed_sums`): a word below 2**b whose
     ``n_criteria`` products and sums each round once stays within (n_criteria + 2) · 2**-53 · 2**b < 1/2
@@ -334,9 +337,10 @@ def _packed_sums(
 ) -> tuple[np.ndarray, ...] | None:
     """Rules 1–2 for the mean and trimmed mean in exact float64 arithmetic.
 
-    * The scores are copied once into a column-major float64 matrix. A matrix–vector product packs each
-      review's criteria, counted in steps, into bit fields wide enough for the sum over an application's
-      reviews (a word below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
+    * The scores are copied block by block into a column-major float64 buffer that stays in cache. A
+      matrix–vector product (``einsum``, which keeps to this thread) packs each review's criteria,
+      counted in steps, into bit fields wide enough for the sum over an application's reviews (a word
+      below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
       through a rounded factor, so the product is within 1/2 of the exact packed integer and ``rint``
       restores it exactly. A count field on top (every review adds one) gives each application's number
       of reviews from the same weighted bincount that sums every criterion.
@@ -361,23 +365,35 @@ def _packed_sums(
     if cap is None:
         return None
 
-    scores = units.astype(np.float64, order="F")
+    key_factors = np.full(n_crit, float(e_range << row_bits))
 
     def packed_words(layout: list[list[tuple[int, int, int]]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        rows, sums = [], []
+        factors = []
         for word in layout:
-            factors = np.zeros(n_crit)
+            f = np.zeros(n_crit)
             for c, shift, _ in word:
-                factors[c] = (1 << shift) / step_units[c]
-            w = np.einsum("ij,j->i", scores, factors)
+                f[c] = (1 << shift) / step_units[c]
+            factors.append(f)
+        rows = [np.empty(n) for _ in layout]
+        # block by block, so that the float copy of the scores stays in cache for every product
+        buffer = np.empty((min(n, BLOCK_ROWS), n_crit), order="F")
+        for start in range(0, n, BLOCK_ROWS):
+            stop = min(start + BLOCK_ROWS, n)
+            block = buffer[: stop - start]
+            block[...] = units[start:stop]
+            for f, w in zip(factors, rows, strict=True):
+                np.einsum("ij,j->i", block, f, out=w[start:stop])
+            np.einsum("ij,j->i", block, key_factors, out=key[start:stop])
+        sums = []
+        for w in rows:
             np.rint(w, out=w)
-            rows.append(w)
         count_shift = _word_width(layout[-1])
         rows[-1] += float(1 << count_shift)
         for w in rows:
             sums.append(np.bincount(app, weights=w, minlength=n_applications))
         return rows, sums
 
+    key = np.empty(n)
     layout = pack_layout(max_steps, cap, word_bits(n_crit))
     rows, word_sums = packed_words(layout)
     count_unit = float(1 << _word_width(layout[-1]))
@@ -398,7 +414,6 @@ def _packed_sums(
     counts = counts_f.astype(np.int64)
     has = counts > 0
 
-    key = np.einsum("ij,j->i", scores, np.full(n_crit, float(e_range << row_bits)))
     key += np.multiply(expert, float(1 << row_bits))
     key += np.arange(n, dtype=np.float64)
     kmin = np.full(n_applications, np.inf)
