@@ -383,7 +383,10 @@ def _packed_sums(
             block[...] = units[start:stop]
             for f, w in zip(factors, rows, strict=True):
                 np.einsum("ij,j->i", block, f, out=w[start:stop])
-            np.einsum("ij,j->i", block, key_factors, out=key[start:stop])
+            part = key[start:stop]
+            np.einsum("ij,j->i", block, key_factors, out=part)
+            part += np.multiply(expert[start:stop], float(1 << row_bits))
+            part += np.arange(start, stop, dtype=np.float64)
         sums = []
         for w in rows:
             np.rint(w, out=w)
@@ -414,8 +417,6 @@ def _packed_sums(
     counts = counts_f.astype(np.int64)
     has = counts > 0
 
-    key += np.multiply(expert, float(1 << row_bits))
-    key += np.arange(n, dtype=np.float64)
     kmin = np.full(n_applications, np.inf)
     kmax = np.full(n_applications, -np.inf)
     np.minimum.at(kmin, app, key)
