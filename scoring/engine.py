@@ -596,19 +596,23 @@ def rank_arrays(
     key_columns = [total_units] + [
         agg.criterion_units[:, j] if kind == "expert" else f_units[:, j] for kind, j in tie_break
     ]
+    every = ranked_apps.size == n_apps  # every application ranked: no need to pick them out
     for col in key_columns:
-        values = col[ranked_apps]
+        values = col if every else col[ranked_apps]
         low = int(values.min()) if values.size else 0
         columns.append(values - low)
         ranges.append(int(values.max(initial=0)) - low + 1)
-    sub = submission[ranked_apps]
+    sub = submission if every else submission[ranked_apps]
     sub_range = int(sub.max(initial=0)) + 1
     columns.append(sub_range - 1 - sub)
     ranges.append(sub_range)
     ranks_r, order_r = competition_ranks(RankKeys(tuple(columns), tuple(ranges)))
-    rank = np.zeros(n_apps, dtype=np.int64)
-    rank[ranked_apps] = ranks_r
-    order = ranked_apps[order_r]
+    if every:
+        rank, order = ranks_r, order_r
+    else:
+        rank = np.zeros(n_apps, dtype=np.int64)
+        rank[ranked_apps] = ranks_r
+        order = ranked_apps[order_r]
 
     cutoff = None
     tied: tuple[int, ...] = ()
