@@ -690,3 +690,93 @@ def test_store_upload_repairs_damaged_copy(upload_dir):
     again = store(upload_dir, data, "a.pdf")
     assert again.already_stored is False
     assert again.path.read_bytes() == data
+
+
+# ------------------------------------------------------------------------------------------------ pdf object streams
+
+
+def make_pdf_with_object_stream(
+    packed: bytes, *, compress: bool = True, before: bytes = b"", image: bytes | None = None
+) -> bytes:
+    """A PDF 1.5 whose object 5 sits in a (Flate-compressed) object stream, object 4; the catalog's
+    /OpenAction points at it. ``before`` goes in a plain object just ahead of the object stream; ``image``
+    adds a Flate-compressed image XObject with that data."""
+    header = b"5 0 "
+    content = header + packed
+    data = zlib.compress(content) if compress else content
+    filters = b"/Filter /FlateDecode " if compress else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"<< /Note " + before + b" >>",
+        b"<< /Type /ObjStm /N 1 /First %d /Length %d %s>>\nstream\n" % (len(header), len(data), filters)
+        + data
+        + b"\nendstream",
+    ]
+    if image is not None:
+        pixels = zlib.compress(image)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace "
+            b"/DeviceGray /Filter /FlateDecode /Length %d >>\nstream\n"
+            % len(pixels)
+            + pixels
+            + b"\nendstream"
+        )
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_store_upload_accepts_pdf_with_benign_object_stream_and_flate_image(upload_dir):
+    data = make_pdf_with_object_stream(
+        b"<< /S /GoTo /D [3 0 R /Fit] >>", image=bytes(range(256)) * 40 + b"/JavaScript"
+    )
+    # the raw bytes show no forbidden name; the image data (which happens to hold one) is left alone
+    assert b"/JavaScript" not in data
+    assert store(upload_dir, data, "对象流.pdf").kind == "pdf"
+
+
+@pytest.mark.parametrize(
+    ("packed", "fragment"),
+    [
+        (b"<< /S /JavaScript /JS (app.alert(1)) >>", "含有JavaScript 脚本（/JavaScript）"),
+        (b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>", "含有JavaScript 脚本"),
+        (b"<< /S /Launch /F (cmd.exe) >>", "启动外部程序的动作（/Launch）"),
+        # deep inside a long object stream: inflated and scanned piece by piece
+        (b"<< /Pad (" + b"x" * (3 * MB) + b") /S /JavaScript /JS (1) >>", "含有JavaScript 脚本"),
+    ],
+    ids=["javascript", "escaped", "launch", "deep"],
+)
+def test_store_upload_refuses_names_hidden_in_compressed_object_stream(upload_dir, packed, fragment):
+    data = make_pdf_with_object_stream(packed)
+    assert b"JavaScript" not in data and b"Launch" not in data
+    assert fragment in refused(upload_dir, data, "隐藏.pdf")
+
+
+def test_store_upload_object_stream_found_after_a_decoy_stream_keyword(upload_dir):
+    # a string that reads "stream" just ahead must not make the scanner skip the real object stream
+    data = make_pdf_with_object_stream(
+        b"<< /S /JavaScript /JS (1) >>", before=b"(decoy stream\n not a stream)"
+    )
+    assert "JavaScript" in refused(upload_dir, data, "诱饵.pdf")
+
+
+def test_store_upload_uncompressed_object_stream_is_scanned_as_raw_bytes(upload_dir):
+    data = make_pdf_with_object_stream(b"<< /S /JavaScript /JS (1) >>", compress=False)
+    assert "JavaScript" in refused(upload_dir, data, "明文.pdf")
+
+
+def test_store_upload_refuses_object_stream_bomb(upload_dir):
+    # 70 MB of spaces inside one object stream compress to about 70 KB
+    data = make_pdf_with_object_stream(b"<< /Pad (" + b" " * (70 * MB) + b") >>")
+    assert len(data) < LIMIT
+    assert "压缩炸弹" in refused(upload_dir, data, "炸弹.pdf")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import mmap
 import os
 import re
@@ -20,7 +21,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -506,6 +507,10 @@ _PDF_NAME = re.compile(rb"/((?:[^\x00\t\n\x0c\r ()<>\[\]{}/%#]|#[0-9A-Fa-f]{2}){
 _PDF_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _PDF_OVERLAP = 512  # > longest name token (1 + 127 * 3 bytes)
 _PDF_EOF_WINDOW = 4096  # readers look for %%EOF near the end; allow some trailing bytes after it
+_PDF_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n)")
+_PDF_HEAD = 1024  # inflated bytes enough to tell an object stream (it opens with pairs of integers)
+_PDF_OBJSTM_HEAD = re.compile(rb"\s*\d+\s+\d+\s")
+_PDF_INFLATE_LIMIT = 64 * MB  # inflated bytes of one PDF's object streams, all together
 _PDF_ACTIVE = {
     b"JavaScript": "JavaScript 脚本（/JavaScript）",
     b"JS": "JavaScript 脚本（/JS）",
@@ -515,16 +520,13 @@ _PDF_ACTIVE = {
 }
 
 
-def _pdf_active_name(data: mmap.mmap) -> bytes | None:
-    """The first forbidden name in the PDF (``#xx`` escapes decoded), scanning in chunks with overlap."""
+def _scan_names(chunks: Iterable[bytes]) -> bytes | None:
+    """The first forbidden name in bytes given in chunks (``#xx`` escapes decoded); a name cut by a chunk
+    boundary is seen whole with the overlap kept from the previous chunk."""
     tail = b""
-    pos = 0
-    total = len(data)
-    while True:
-        chunk = data[pos : pos + CHUNK]
-        pos += len(chunk)
-        final = pos >= total
-        buf = tail + chunk
+    for chunk in itertools.chain(chunks, [None]):
+        final = chunk is None
+        buf = tail if final else tail + chunk
         for match in _PDF_NAME.finditer(buf):
             if not final and match.end() == len(buf):
                 continue  # the name may go on in the next chunk; it is seen again with the overlap
@@ -533,9 +535,77 @@ def _pdf_active_name(data: mmap.mmap) -> bytes | None:
                 token = _PDF_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), token)
             if token in _PDF_ACTIVE:
                 return token
-        if final:
-            return None
         tail = buf[-_PDF_OVERLAP:]
+    return None
+
+
+def _pdf_active_name(data: mmap.mmap) -> bytes | None:
+    """The first forbidden name in the raw bytes of the PDF, read in chunks."""
+    return _scan_names(data[pos : pos + CHUNK] for pos in range(0, len(data), CHUNK))
+
+
+def _inflate(data: mmap.mmap, start: int, end: int, limit: int, step: int = CHUNK) -> Iterator[bytes]:
+    """Flate data ``data[start:end]`` inflated piece by piece (reading ``step`` bytes at a time), at most
+    ``limit`` bytes and then one more, so that the caller sees the limit passed; stops quietly where the
+    data is corrupt or ends."""
+    inflater = zlib.decompressobj()
+    produced = 0
+    pos = start
+    pending = b""
+    while produced <= limit:
+        if not pending:
+            if pos >= end:
+                return
+            pending = data[pos : min(pos + step, end)]
+            pos += len(pending)
+        try:
+            piece = inflater.decompress(pending, min(CHUNK, limit + 1 - produced))
+        except zlib.error:
+            return
+        pending = inflater.unconsumed_tail
+        if piece:
+            produced += len(piece)
+            yield piece
+        elif inflater.eof or not pending and pos >= end:
+            return
+
+
+def _pdf_compressed_active_name(data: mmap.mmap, name: str) -> bytes | None:
+    """The first forbidden name inside the PDF's Flate-compressed object streams.
+
+    Since PDF 1.5, ordinary objects (an /OpenAction with its /JavaScript among them) may be packed into
+    compressed object streams, out of sight of a scan of the raw bytes. Every stream whose data inflates
+    to something that opens like an object stream (pairs of integers: object numbers and offsets) is
+    inflated and scanned; images inflate to anything else and are left alone. Each occurrence of the
+    ``stream`` keyword is tried on its own, so that a keyword inside a string cannot hide the next stream.
+    """
+    budget = _PDF_INFLATE_LIMIT
+    for match in _PDF_STREAM.finditer(data):
+        start = match.end()
+        end = data.find(b"endstream", start)
+        if end < 0:
+            end = len(data)
+        head = b"".join(_inflate(data, start, end, _PDF_HEAD, step=4 * _PDF_HEAD))
+        if not _PDF_OBJSTM_HEAD.match(head):
+            continue
+        used = 0
+
+        def counted(pieces: Iterator[bytes]) -> Iterator[bytes]:
+            nonlocal used
+            for piece in pieces:
+                used += len(piece)
+                yield piece
+
+        found = _scan_names(counted(_inflate(data, start, end, budget)))
+        if found is not None:
+            return found
+        if used > budget:
+            raise UploadRejected(
+                f"文件“{name}”中的压缩对象展开后超过 {_PDF_INFLATE_LIMIT // MB} MB（疑似“压缩炸弹”），不能接受。"
+                "请用“打印为 PDF”或“另存为 PDF”重新生成后上传。"
+            )
+        budget -= used
+    return None
 
 
 def _check_pdf(data: mmap.mmap, name: str) -> None:
@@ -544,6 +614,8 @@ def _check_pdf(data: mmap.mmap, name: str) -> None:
             f"PDF 文件“{name}”不完整（缺少结束标记 %%EOF），可能在传输中被截断或文件已损坏，请重新导出后上传。"
         )
     found = _pdf_active_name(data)
+    if found is None:
+        found = _pdf_compressed_active_name(data, name)
     if found is not None:
         raise UploadRejected(
             f"文件“{name}”含有{_PDF_ACTIVE[found]}，出于安全原因不能接受。"
