@@ -29,6 +29,8 @@ import xlsxwriter
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
+from webapp.core.importing import header_columns, header_key
+
 __all__ = [
     "HEADER_SCAN_ROWS",
     "RosterParse",
@@ -198,13 +200,8 @@ def _header_label(value: Any) -> str:
 
 
 def _header_key(value: Any) -> str:
-    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _header_label(value)))
-    key = key.strip("*※★:")
-    previous = None
-    while previous != key:  # trailing units and notes: 会员数(人), 成立时间(年-月-日), 会员数/人
-        previous = key
-        key = re.sub(r"(?:\([^()]*\)|\[[^\[\]]*\]|/人|/个)$", "", key).strip("*※★:")
-    return key
+    # trailing units and notes: 会员数(人), 成立时间(年-月-日), 会员数/人
+    return header_key(re.sub(r"\s+", "", unicodedata.normalize("NFKC", _header_label(value))), "人个")
 
 
 def _header_field(value: Any) -> str | None:
@@ -325,13 +322,7 @@ class _Header:
 def _find_header(sheet: _Sheet) -> _Header | None:
     best: _Header | None = None
     for r, values in sheet.rows(1, HEADER_SCAN_ROWS):
-        columns: dict[str, int] = {}
-        labels: dict[str, str] = {}
-        for c, value in enumerate(values):
-            field = _header_field(value)
-            if field is not None and field not in columns:
-                columns[field] = c
-                labels[field] = _header_label(value)
+        columns, labels = header_columns(values, _header_field, _header_label)
         score = len(columns.keys() & set(DATA_FIELDS))
         if (
             "name" in columns

@@ -43,6 +43,8 @@ from typing import Any, BinaryIO
 import pandas as pd
 import xlsxwriter
 
+from webapp.core.importing import header_columns, header_key
+
 __all__ = [
     "COLUMNS",
     "HEADER_SCAN_ROWS",
@@ -136,12 +138,8 @@ def _text(value: Any) -> str:
 
 
 def _header_key(value: Any) -> str:
-    key = _text(value).strip("*※★:")
-    previous = None
-    while previous != key:  # trailing units and notes: 规模以上工业企业数(家), 新建企业科协任务(个)
-        previous = key
-        key = re.sub(r"(?:\([^()]*\)|\[[^\[\]]*\]|/家|/个)$", "", key).strip("*※★:")
-    return key
+    # trailing units and notes: 规模以上工业企业数(家), 新建企业科协任务(个)
+    return header_key(_text(value), "家个")
 
 
 def _header_field(value: Any) -> str | None:
@@ -310,14 +308,7 @@ class _Header:
 
 
 def _header_in(values: Sequence[Any], index: int) -> _Header:
-    columns: dict[str, int] = {}
-    labels: dict[str, str] = {}
-    for c, value in enumerate(values):
-        field = _header_field(value)
-        if field is not None and field not in columns:
-            columns[field] = c
-            labels[field] = _text(value)
-    return _Header(index, columns, labels)
+    return _Header(index, *header_columns(values, _header_field, _text))
 
 
 def _find_header(rows: Sequence[Sequence[Any]]) -> _Header | None:
