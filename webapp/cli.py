@@ -1,11 +1,11 @@
-"""``flask`` commands: seed data, first administrator, audit chain checks.
+"""``flask`` commands: seed data, first administrator, audit chain checks, upload folder upkeep.
 
 Each command is its own unit of work: it commits once at the end, or not at all on error.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -19,6 +19,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(users)
     app.cli.add_command(audit)
+    app.cli.add_command(uploads)
 
 
 seed = AppGroup("seed", help="载入参考数据和演示数据。")
@@ -101,3 +102,88 @@ def audit_prune(before: datetime):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"已删除 {deleted} 条审计记录。")
+
+
+uploads = AppGroup("uploads", help="上传文件维护。")
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} 字节"
+
+
+@uploads.command(
+    "prune",
+    help="删除没有任何记录引用的上传文件和遗留的临时文件；只处理修改时间早于宽限期的文件。",
+)
+@click.option(
+    "--older-than",
+    "hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="宽限期（小时）：更新的文件可能正在上传，不处理",
+)
+@click.option("--dry-run", is_flag=True, help="只列出将删除的文件，不删除")
+def uploads_prune(hours: int, dry_run: bool):
+    from webapp.applications.operations import referenced_upload_hashes
+    from webapp.applications.uploads import PruneRefused, prune_unreferenced
+    from webapp.audit.operations import log_event
+
+    # References first, then the walk: a file stored in between is inside the grace period.
+    referenced = referenced_upload_hashes()
+    # File times are wall-clock times, whatever the application's own clock says.
+    cutoff = datetime.now(UTC) - timedelta(hours=hours)
+    try:
+        result = prune_unreferenced(
+            Path(current_app.config["UPLOAD_DIR"]), referenced, cutoff, dry_run=dry_run
+        )
+    except PruneRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+
+    if dry_run:
+        for item in result.removed:
+            what = "临时文件" if item.temporary else "文件"
+            click.echo(f"将删除{what}：{item.path.as_posix()}（{_size(item.size)}）")
+    for path in result.foreign:
+        click.echo(f"无法识别，未处理：{path.as_posix()}")
+    for path in result.failed:
+        click.echo(f"无法删除：{path.as_posix()}", err=True)
+
+    if result.removed and not dry_run:
+        log_event(
+            "uploads.prune",
+            actor="命令行",
+            detail={
+                "removed": len(result.stored),
+                "bytes": result.stored_bytes,
+                "temporaries": len(result.temporaries),
+                "temporary_bytes": result.temporary_bytes,
+                "kept": result.kept,
+                "young": result.young,
+                "foreign": len(result.foreign),
+                "failed": len(result.failed),
+                "older_than_hours": hours,
+            },
+        )
+        db.session.commit()
+
+    verb = "将删除" if dry_run else "删除"
+    parts = [
+        f"未被引用的上传文件：{verb} {len(result.stored)} 个，共 {_size(result.stored_bytes)}；"
+        f"保留 {result.kept} 个被引用的文件。",
+        f"过期临时文件：{verb} {len(result.temporaries)} 个，共 {_size(result.temporary_bytes)}。",
+    ]
+    if result.young:
+        parts.append(f"另有 {result.young} 个文件未满 {hours} 小时，暂不处理。")
+    if result.foreign:
+        parts.append(f"{len(result.foreign)} 项无法识别，未处理。")
+    if result.failed:
+        parts.append(f"{len(result.failed)} 个文件无法删除。")
+    summary = "".join(parts)
+    click.echo(f"【试运行，未删除任何文件】{summary}" if dry_run else summary)
+    if result.failed:
+        raise SystemExit(1)

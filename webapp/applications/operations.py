@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -181,6 +182,46 @@ def _referenced(sha256: str) -> bool:
     return (
         db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256)) > 0
     )
+
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX64_IN_TEXT = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+
+
+def _hashes_in(value, found: set[str]) -> None:
+    """Every 64-hex string anywhere in a parsed JSON value (file hashes and a few others: harmless)."""
+    if isinstance(value, str):
+        if _HEX64.fullmatch(value):
+            found.add(value.lower())
+    elif isinstance(value, dict):
+        for item in value.values():
+            _hashes_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _hashes_in(item, found)
+
+
+def referenced_upload_hashes() -> set[str]:
+    """The SHA-256 (lower case) of every stored upload something still refers to.
+
+    Attachments, spot-check evidence, objection attachments, and every file a receipt's manifest lists (a
+    receipt certifies its files even after an attachment is gone). A table that holds a stored file's hash
+    and is missing here would have its files pruned, hence the explicit list; a manifest that does not
+    parse is searched as text.
+    """
+    from webapp.inspection.models import SpotCheckEntry
+    from webapp.publicity.models import Objection
+
+    found: set[str] = set()
+    for column in (Attachment.sha256, SpotCheckEntry.evidence_sha256, Objection.attachment_sha256):
+        rows = db.session.scalars(select(column).where(column.is_not(None)).distinct())
+        found.update(sha.lower() for sha in rows)
+    for manifest in db.session.scalars(select(Receipt.manifest)):
+        try:
+            _hashes_in(json.loads(manifest), found)
+        except (TypeError, ValueError):
+            found.update(sha.lower() for sha in _HEX64_IN_TEXT.findall(manifest or ""))
+    return found
 
 
 def _store(

@@ -5,7 +5,8 @@ inside ``<upload_dir>/.tmp`` while hashing it, never holding the whole file in m
 the kind from the content (magic bytes, and for DOCX/XLSX the zip structure within size and ratio
 limits), refuses anything else with a Chinese message that says what is wrong and how to fix it, and
 finally links the file to ``<upload_dir>/<sha[:2]>/<sha[2:4]>/<sha>``. Whatever happens, the temporary
-file is removed; a refused upload leaves nothing behind.
+file is removed; a refused upload leaves nothing behind. ``prune_unreferenced`` later removes stored files
+that nothing refers to any more (and temporaries a crash left behind), given the set of referenced hashes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import mmap
 import os
 import re
+import stat
 import struct
 import tempfile
 import unicodedata
@@ -23,6 +25,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,9 +34,13 @@ from werkzeug.exceptions import ClientDisconnected
 __all__ = [
     "ALLOWED_KINDS",
     "MIME_TYPES",
+    "PruneRefused",
+    "PruneResult",
+    "PrunedFile",
     "StoredFile",
     "UploadRejected",
     "open_stored",
+    "prune_unreferenced",
     "remove_if_unreferenced",
     "safe_display_name",
     "store_upload",
@@ -764,6 +771,15 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _mark_in_use(path: Path) -> None:
+    """Give an already stored file a fresh modification time: the row that is about to refer to it again is
+    not committed yet, and ``prune_unreferenced`` leaves young files alone (best effort)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
 def _publish(tmp_path: Path, upload_dir: Path, sha256: str, size: int) -> tuple[Path, bool]:
     """Link the checked temp file to its content address; (path, already stored)."""
     final = _content_path(upload_dir, sha256)
@@ -772,12 +788,14 @@ def _publish(tmp_path: Path, upload_dir: Path, sha256: str, size: int) -> tuple[
         os.link(tmp_path, final)  # atomic, never overwrites
     except FileExistsError:
         if final.stat().st_size == size:
+            _mark_in_use(final)
             return final, True
         os.replace(tmp_path, final)  # a damaged copy: put the good one in its place
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
             raise
         if final.is_file() and final.stat().st_size == size:  # no hard links on this filesystem
+            _mark_in_use(final)
             return final, True
         os.replace(tmp_path, final)
     _fsync_dir(final.parent)
@@ -807,3 +825,167 @@ def remove_if_unreferenced(upload_dir: Path, sha256: str, still_referenced: bool
             directory.rmdir()
         except OSError:
             break
+
+
+# ------------------------------------------------------------------------------------------------ pruning
+
+_FANOUT_RE = re.compile(r"[0-9a-f]{2}")
+
+
+class PruneRefused(ValueError):
+    """``prune_unreferenced`` would remove stored files although none on disk is referenced at all."""
+
+
+@dataclass(frozen=True)
+class PrunedFile:
+    """A file removed by ``prune_unreferenced`` (or to be removed, in a dry run)."""
+
+    path: Path  # relative to the upload folder
+    size: int
+    temporary: bool  # a temporary left in ``.tmp``, not a stored file
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What ``prune_unreferenced`` found and did."""
+
+    removed: tuple[PrunedFile, ...]  # in a dry run: what would be removed
+    kept: int  # stored files something refers to
+    young: int  # unreferenced stored files and temporaries inside the grace period, left for now
+    foreign: tuple[Path, ...]  # entries not named or placed as this module stores them, left alone
+    failed: tuple[Path, ...]  # could not be removed (e.g. permissions), left as they are
+    dirs_removed: int  # fan-out folders emptied and removed
+    dry_run: bool
+
+    @property
+    def stored(self) -> tuple[PrunedFile, ...]:
+        return tuple(f for f in self.removed if not f.temporary)
+
+    @property
+    def temporaries(self) -> tuple[PrunedFile, ...]:
+        return tuple(f for f in self.removed if f.temporary)
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(f.size for f in self.stored)
+
+    @property
+    def temporary_bytes(self) -> int:
+        return sum(f.size for f in self.temporaries)
+
+
+def _entries(directory: str | os.PathLike) -> list[os.DirEntry]:
+    with os.scandir(directory) as found:
+        return sorted(found, key=lambda entry: entry.name)
+
+
+def prune_unreferenced(
+    upload_dir: Path, referenced: Iterable[str], cutoff: datetime, *, dry_run: bool = False
+) -> PruneResult:
+    """Remove the stored files whose hash is not in ``referenced``, and the temporaries in ``.tmp``, that
+    were last modified before ``cutoff`` (an aware datetime); in a dry run, only say what would go.
+
+    Only what this module writes is touched: regular files named by a 64-hex hash in their own fan-out
+    folder, and regular files directly inside ``.tmp``. Anything else (another name, another place, a
+    symbolic link, a folder where a file belongs) is left alone and listed in ``foreign``. Every file is
+    looked at again just before it is removed, and kept if it was modified meanwhile (an upload of the same
+    content refreshes it). Fan-out folders emptied here are removed.
+
+    Raises ``PruneRefused`` (nothing removed) when stored files would be removed while not one stored file
+    on disk is referenced: the database or the upload folder is probably the wrong one.
+    """
+    root = Path(upload_dir)
+    limit = cutoff.timestamp()
+    wanted = {sha.lower() for sha in referenced if isinstance(sha, str)}
+    candidates: list[tuple[Path, os.stat_result, bool]] = []
+    foreign: list[Path] = []
+    kept = young = 0
+
+    def consider(entry: os.DirEntry, temporary: bool) -> None:
+        nonlocal young
+        info = entry.stat(follow_symlinks=False)
+        if info.st_mtime < limit:
+            candidates.append((Path(entry.path), info, temporary))
+        else:
+            young += 1
+
+    if root.is_dir():
+        for top in _entries(root):
+            if top.name == TMP_DIRNAME and top.is_dir(follow_symlinks=False):
+                for entry in _entries(top):
+                    if entry.is_file(follow_symlinks=False):
+                        consider(entry, temporary=True)
+                    else:
+                        foreign.append(Path(entry.path).relative_to(root))
+                continue
+            if not (_FANOUT_RE.fullmatch(top.name) and top.is_dir(follow_symlinks=False)):
+                foreign.append(Path(top.path).relative_to(root))
+                continue
+            for middle in _entries(top):
+                if not (_FANOUT_RE.fullmatch(middle.name) and middle.is_dir(follow_symlinks=False)):
+                    foreign.append(Path(middle.path).relative_to(root))
+                    continue
+                for entry in _entries(middle):
+                    name = entry.name
+                    if not (
+                        _SHA_RE.fullmatch(name)
+                        and name[:2] == top.name
+                        and name[2:4] == middle.name
+                        and entry.is_file(follow_symlinks=False)
+                    ):
+                        foreign.append(Path(entry.path).relative_to(root))
+                    elif name in wanted:
+                        kept += 1
+                    else:
+                        consider(entry, temporary=False)
+
+    doomed = sum(1 for _, _, temporary in candidates if not temporary)
+    if doomed and not kept:
+        raise PruneRefused(
+            f"上传目录中有 {doomed} 个文件待删除，但没有一个文件被数据库中的记录引用："
+            "可能连接了错误的数据库或上传目录。为安全起见，没有删除任何文件。"
+        )
+
+    removed: list[PrunedFile] = []
+    failed: list[Path] = []
+    emptied: set[Path] = set()
+    for path, info, temporary in candidates:
+        relative = path.relative_to(root)
+        if dry_run:
+            removed.append(PrunedFile(relative, info.st_size, temporary))
+            continue
+        try:
+            again = path.lstat()
+        except FileNotFoundError:
+            continue  # removed meanwhile by someone else
+        if again.st_ino != info.st_ino or again.st_mtime >= limit or not stat.S_ISREG(again.st_mode):
+            young += 1  # stored again (or replaced) since the walk: an upload is in flight
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            failed.append(relative)
+            continue
+        removed.append(PrunedFile(relative, again.st_size, temporary))
+        if not temporary:
+            emptied.add(path.parent)
+
+    dirs_removed = 0
+    for leaf in sorted(emptied):
+        for directory in (leaf, leaf.parent):
+            try:
+                directory.rmdir()
+            except OSError:
+                break  # not empty (or gone): its parent is not empty either
+            dirs_removed += 1
+    return PruneResult(
+        removed=tuple(removed),
+        kept=kept,
+        young=young,
+        foreign=tuple(foreign),
+        failed=tuple(failed),
+        dirs_removed=dirs_removed,
+        dry_run=dry_run,
+    )
