@@ -15,6 +15,7 @@ from scoring.indicators import formula_scores
 from tests.conftest import csrf_token
 from tests.webapp.portal_helpers import FIGURES, pdf_bytes, png_bytes, roster_xlsx, three_rows
 from webapp.applications.models import Application, ApplicationStatus, Attachment, Receipt, RosterEntry
+from webapp.applications.operations import delete_attachment
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import ApplicantRole, Role
 from webapp.campaigns.models import Phase, Program, ProgramKind
@@ -279,6 +280,39 @@ def test_delete_file_before_submission_removes_bytes(client, login, clerk, progr
     assert response.status_code == 302
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
     assert upload_files(app) == []
+
+
+def test_deleted_file_goes_only_when_the_deletion_commits(login, clerk, program, portal, session, app):
+    login(clerk)
+    app_id = portal.start(program)
+    portal.upload(app_id, "leadership", "a.pdf", pdf_bytes("kept on rollback"))
+    [path] = upload_files(app)
+    with app.test_request_context():
+        delete_attachment(session.scalar(select(Attachment)), actor=clerk)
+        session.rollback()  # the request failed after the operation: the row is back, so must the bytes be
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+        assert path.is_file()
+        delete_attachment(session.scalar(select(Attachment)), actor=clerk)
+        session.commit()
+    assert upload_files(app) == []
+
+
+def test_file_listed_in_a_withdrawn_receipt_is_kept_when_deleted(
+    client, login, clerk, leader, program, portal, session, app
+):
+    app_id = submitted(client, login, clerk, leader, program, portal)
+    portal.submit(app_id)
+    path = f"/applications/{app_id}"
+    assert client.post(f"{path}/withdraw", data={"csrf_token": portal.token(path)}).status_code == 302
+    attachment = session.scalars(select(Attachment).order_by(Attachment.id)).first()
+    stored = [p for p in upload_files(app) if p.name == attachment.sha256]
+    assert stored
+    response = client.post(
+        f"{path}/files/{attachment.id}/delete", data={"csrf_token": portal.token(f"{path}/evidence")}
+    )
+    assert response.status_code == 302
+    assert session.get(Attachment, attachment.id) is None
+    assert stored[0].is_file()  # the receipt still certifies it
 
 
 # ---------------------------------------------------------------- roster

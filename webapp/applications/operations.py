@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
+from time import time as wall_time
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from webapp.applications import rules
 from webapp.applications.figures import FigureProblems, parse_figures
@@ -33,7 +35,13 @@ from webapp.applications.models import (
     RosterEntry,
 )
 from webapp.applications.roster import RosterParse, parse_roster
-from webapp.applications.uploads import StoredFile, UploadRejected, remove_if_unreferenced, store_upload
+from webapp.applications.uploads import (
+    StoredFile,
+    UploadRejected,
+    open_stored,
+    remove_if_unreferenced,
+    store_upload,
+)
 from webapp.audit.models import AuditResult
 from webapp.audit.operations import log_event
 from webapp.campaigns.models import Phase, Program, ProgramKind
@@ -179,9 +187,47 @@ def _upload_dir() -> Path:
 
 
 def _referenced(sha256: str) -> bool:
-    return (
-        db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256)) > 0
-    )
+    """Whether anything still refers to a stored file: the places :func:`referenced_upload_hashes` reads
+    (a receipt's manifest by its text, which lists the hash)."""
+    from webapp.inspection.models import SpotCheckEntry
+    from webapp.publicity.models import Objection
+
+    sha = sha256.lower()
+    for column in (Attachment.sha256, SpotCheckEntry.evidence_sha256, Objection.attachment_sha256):
+        if db.session.scalar(select(column).where(column == sha).limit(1)) is not None:
+            return True
+    return db.session.scalar(select(Receipt.id).where(Receipt.manifest.contains(sha)).limit(1)) is not None
+
+
+_PENDING_REMOVALS = "upload_removals"
+
+
+def _remove_after_commit(sha256: str) -> None:
+    """Remove a stored file once the deletion of its last row is committed (never if it rolls back).
+
+    The reference check runs now, inside the transaction; the file goes only if it was not stored again
+    since (storing existing content renews its modification time), so that a concurrent upload of the
+    same content keeps it. What is left behind in a race is an orphan for ``flask uploads prune``."""
+    if _referenced(sha256):
+        return
+    pending = db.session.info.setdefault(_PENDING_REMOVALS, [])
+    pending.append((_upload_dir(), sha256, wall_time()))
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_pending_uploads(session: Session) -> None:
+    for upload_dir, sha256, checked_at in session.info.pop(_PENDING_REMOVALS, ()):
+        try:
+            if open_stored(upload_dir, sha256).stat().st_mtime > checked_at:
+                continue  # stored again after the check: someone else's row may refer to it now
+        except FileNotFoundError:
+            continue
+        remove_if_unreferenced(upload_dir, sha256, still_referenced=False)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending_uploads(session: Session) -> None:
+    session.info.pop(_PENDING_REMOVALS, None)
 
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -333,7 +379,7 @@ def delete_attachment(attachment: Attachment, *, actor) -> None:
     db.session.delete(attachment)
     _touch(application)
     db.session.flush()
-    remove_if_unreferenced(_upload_dir(), sha256, still_referenced=_referenced(sha256))
+    _remove_after_commit(sha256)
     log_event("application.delete_file", obj=application, actor=actor, detail=detail)
 
 
