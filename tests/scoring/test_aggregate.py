@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -132,3 +133,43 @@ def test_count_guess_fills_the_words_the_mean_needs():
     assert len(pack_layout([30, 20, 20], guess + 1, 48)) == 2 or _count_guess((30, 20, 20), guess + 1) is None
     # a single field wider than a word cannot be packed: the integer path is used instead
     assert _count_guess((2**47,), 4) is None
+
+
+@pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_packed_path_with_many_criteria_and_odd_steps_matches_integer_path(method, seed):
+    rng = np.random.default_rng(seed)
+    steps = ["0.3", "0.25", "0.5", "1", "0.1", "2", "0.75"]
+    expert = []
+    for i in range(15):
+        step = steps[i % len(steps)]
+        expert.append((f"c{i}", str(Decimal(step) * int(rng.integers(1, 120))), step))
+    rubric = make_rubric(
+        method=method,
+        trim_min_experts=4 if method == "trimmed_mean" else None,
+        min_experts=2,
+        expert=tuple(expert),
+    )
+    places = 2
+    n_apps = 200
+    counts = rng.integers(0, 12, n_apps)
+    app = np.repeat(np.arange(n_apps), counts)
+    expert_ids = np.concatenate([rng.permutation(40)[:k] for k in counts])
+    units = np.stack(
+        [
+            int(Decimal(s).scaleb(places)) * rng.integers(0, int(Decimal(m) / Decimal(s)) + 1, app.size)
+            for _, m, s in expert
+        ],
+        axis=1,
+    )
+    perm = rng.permutation(app.size)
+    app, expert_ids, units = app[perm], expert_ids[perm], np.asfortranarray(units[perm])
+    max_units = [int(c.max.scaleb(places)) for c in rubric.expert_criteria]
+    step_units = [int(c.step.scaleb(places)) for c in rubric.expert_criteria]
+    assert _packed_sums(app, expert_ids, units, n_apps, 40, max_units, step_units, None) is not None
+    packed = aggregate_reviews(rubric, app, expert_ids, units, n_apps, 40)
+    plain = _plain_sums(rubric, app, expert_ids, units, n_apps)
+    assert np.array_equal(packed.n_reviews, counts)
+    assert np.array_equal(packed.criterion_units, plain.criterion_units)
+    assert np.array_equal(packed.retained, plain.retained)
+    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
