@@ -438,3 +438,23 @@ def test_leniency_chart_caption_explains_axis_in_chinese():
     text = "".join(texts(caption))
     assert "负值（左）表示偏严" in text and "正值（右）表示偏宽" in text and "红色为被标记的专家" in text
     assert {"← 偏严", "偏宽 →"} <= set(texts(root))
+
+
+def test_legend_positions_keep_their_offsets_and_make_room_for_longer_labels():
+    from webapp.results.charts import _legend_positions, _text_width
+
+    chinese = [(0, "排名区间与名次（圆点）"), (190, "跨越资助线"), (320, "资助线")]
+    assert _legend_positions(PLOT_LEFT, chinese) == [PLOT_LEFT, PLOT_LEFT + 190, PLOT_LEFT + 320]
+    label = "A much longer legend label than the Chinese one"
+    first, second, third = _legend_positions(PLOT_LEFT, [(0, label), (190, "x"), (320, "y")])
+    assert first == PLOT_LEFT
+    assert second >= first + 30 + _text_width(label) > PLOT_LEFT + 190
+    assert third >= max(PLOT_LEFT + 320, second + 30 + _text_width("x"))
+
+
+def test_desc_sentences_joined_without_space_in_chinese_with_one_in_english():
+    from webapp.results.charts import _sentences
+
+    assert _sentences("甲。", "乙。") == "甲。乙。"
+    assert _sentences("One.", "Two.") == "One. Two."
+    assert _sentences("Only one.") == "Only one."

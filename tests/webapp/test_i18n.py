@@ -13,6 +13,8 @@ import io
 import os
 import re
 import tempfile
+import xml.etree.ElementTree as ET
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,14 @@ def compile_catalogs() -> list[Path]:
     return written
 
 
+def forget_translations(app) -> None:
+    """Empty the app's translation cache (after a catalog was compiled during this session)."""
+    babel_config = app.extensions.get("babel")
+    domain = getattr(babel_config, "domain_instance", None)
+    if domain is not None:
+        domain.cache.clear()
+
+
 @pytest.fixture(scope="session")
 def compiled_catalogs():
     return compile_catalogs()
@@ -110,10 +120,7 @@ def compiled_catalogs():
 def i18n_client(app, client, compiled_catalogs):
     """The test client, with the app's translation cache emptied if a catalog was just (re)compiled."""
     if compiled_catalogs:
-        babel_config = app.extensions.get("babel")
-        domain = getattr(babel_config, "domain_instance", None)
-        if domain is not None:
-            domain.cache.clear()
+        forget_translations(app)
     return client
 
 
@@ -288,3 +295,224 @@ def test_language_choice_survives_sign_in(client, make_user, login):
     client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": csrf_token(page)})
     body = client.get("/campaigns").get_data(as_text=True)
     assert '<html lang="en">' in body
+
+
+# ---------------------------------------------------------------- charts drawn on the server
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def english(app, compiled_catalogs):
+    """A request whose interface language is English, as after the language switch."""
+    from flask_babel import force_locale
+
+    if compiled_catalogs:
+        forget_translations(app)
+    with app.test_request_context("/"), force_locale("en"):
+        yield
+
+
+def chart_words(chart) -> list[str]:
+    """Every text a reader or a screen reader meets in a chart: ``<title>``, ``<desc>`` and ``<text>``."""
+    root = ET.fromstring(str(chart))
+    return [
+        "".join(element.itertext())
+        for element in root.iter()
+        if element.tag.removeprefix(SVG) in {"title", "desc", "text"}
+    ]
+
+
+def leftover_chinese(chart, *data: str) -> list[str]:
+    """Runs of Chinese in the chart's texts once the caller's own data (unit names, counting words) is
+    taken out."""
+    runs = []
+    for text in chart_words(chart):
+        for label in sorted(data, key=len, reverse=True):
+            text = text.replace(label, "")
+        runs += CJK_RUN.findall(text)
+    return runs
+
+
+def test_results_charts_in_english(english):
+    from webapp.results.charts import breakdown_chart, leniency_chart, rank_interval_chart
+
+    units = ("甲单位", "乙单位", "丙单位")
+    ranks = rank_interval_chart(
+        [(units[0], 1, None, None), (units[1], 2, 1, 4), (units[2], None, None, None)], 1
+    )
+    words = chart_words(ranks)
+    assert words[:2] == [
+        "Rank interval (bootstrap 5%–95%)",
+        "Ranked applications: 2. The horizontal axis is the rank (1 is best); each line is the bootstrap "
+        "5%–95% rank interval, each dot the actual rank. The funding line is after rank 1; applications whose "
+        "rank interval straddles it (red): 1. Applications not ranked: 1.",
+    ]
+    assert {"Interval and rank (dot)", "Straddles funding line", "Funding line", "Rank", "Not ranked"} <= set(
+        words
+    )
+    assert {
+        "甲单位: rank 1",
+        "乙单位: rank 2, interval 1–4, straddles the funding line",
+        "丙单位: not ranked",
+        "Funding line: after rank 1",
+    } <= set(words)
+
+    experts = ("专家甲", "专家乙", "专家丙")
+    leniency = leniency_chart([(experts[0], -1.3, True), (experts[1], 0.4, False), (experts[2], None, False)])
+    words = chart_words(leniency)
+    assert words[0] == "Expert leniency"
+    assert words[1].startswith("Leniency of the experts (3); flagged: 1. Leniency (points): ")
+    assert {
+        "← Strict",
+        "Lenient →",
+        "Flagged",
+        "专家甲: leniency −1.30 (flagged)",
+        "专家乙: leniency +0.40",
+    } <= set(words)
+    assert (
+        "Negative (left) means strict, positive (right) means lenient; flagged experts are in red." in words
+    )
+
+    criteria = ("创新性", "可行性")
+    breakdown = breakdown_chart([(criteria[0], Decimal("13.5"), 15), (criteria[1], 3, 10)], title="Scores")
+    words = chart_words(breakdown)
+    assert words[:2] == [
+        "Scores",
+        "Criteria: 2, each score (dark) against its maximum (light). Total 16.50 / 25.",
+    ]
+    assert "创新性: 13.50 / 15" in words
+
+    empty = rank_interval_chart([], None)
+    assert chart_words(empty) == ["Rank interval (bootstrap 5%–95%)", "No data", "No data"]
+
+    for chart, data in ((ranks, units), (leniency, experts), (breakdown, criteria), (empty, ())):
+        assert leftover_chinese(chart, *data) == []
+
+
+def test_dashboard_charts_in_english(english):
+    from webapp.inspection.dashboard_charts import Gauge, completion_chart, progress_chart
+
+    labels = ("新建企业科协", "国家级园区覆盖率", "联系人")
+    progress = progress_chart(
+        [
+            Gauge(labels[0], Decimal(4213), Decimal(6000), "个"),
+            Gauge(labels[1], Decimal("0.7"), Decimal("0.4"), "%"),
+            Gauge(labels[2], Decimal(10), Decimal(0), "家"),
+        ]
+    )
+    words = chart_words(progress)
+    assert words[0] == "Progress against the national targets"
+    assert words[1] == (
+        "Progress on the national targets (3): the light bar is the target (100%), the dark bar what has been "
+        "achieved, the dashed line the target line; bars beyond 150% are cut off and marked. Targets reached: 1."
+    )
+    assert {"Completed", "Target", "Target line (100%)", "4,213 / 6,000 个 (70.2%)", "10 / 0 家 (—)"} <= set(
+        words
+    )
+    assert "国家级园区覆盖率: 70.0% / 40.0% (175.0%); the part beyond 150% is not drawn" in words
+
+    units = ("甲", "乙", "丙")
+    completion = completion_chart(
+        [(units[0], Decimal("0.2")), (units[1], Decimal("1.2")), (units[2], None)], title="Task completion"
+    )
+    words = chart_words(completion)
+    assert words[:2] == [
+        "Task completion",
+        "Task completion rates of 3 units on an axis from 0 to 150%; the dashed line is 100%, the red dashed "
+        "line the 50% alert line. Units below the alert line (red), candidates for a criticism notice: 1. "
+        "Units without data (—): 1.",
+    ]
+    assert {"Task (100%)", "50% alert line", "Below (criticism candidate)", "Completion"} <= set(words)
+    assert {"甲: completion 20.0%, below 50%", "乙: completion 120.0%", "丙: completion —"} <= set(words)
+
+    assert leftover_chinese(progress, *labels, "个", "家") == []
+    assert leftover_chinese(completion, *units) == []
+    assert chart_words(completion_chart([], title="Task completion"))[1:] == ["No data", "No data"]
+
+
+def test_charts_in_chinese_same_inside_a_request_as_outside(app):
+    """Chinese is the message id: a chart drawn for a Chinese page is the one drawn without translations."""
+    from webapp.inspection.dashboard_charts import Gauge, completion_chart, progress_chart
+    from webapp.results.charts import breakdown_chart, leniency_chart, rank_interval_chart
+
+    def draw() -> list[str]:
+        return [
+            str(chart)
+            for chart in (
+                rank_interval_chart([("甲", 1, 1, 2), ("乙", 2, 1, 4), ("丙", None, None, None)], 1),
+                rank_interval_chart([], None),
+                breakdown_chart([("创新性", Decimal("13.5"), 15), ("可行性", None, 10)], title="得分构成"),
+                leniency_chart([("专家甲", -1.3, True), ("专家乙", None, False)]),
+                progress_chart([Gauge("新建", Decimal(9500), Decimal(6000), "个")]),
+                completion_chart([("甲", Decimal("0.2")), ("乙", None)], title="完成率"),
+            )
+        ]
+
+    outside = draw()
+    with app.test_request_context("/"):
+        assert draw() == outside
+    assert "排名区间与名次（圆点）" in outside[0] and "资助线在第 1 名之后" in outside[0]
+    assert "超出 150% 的部分未画出" in outside[4] and "虚线为 100%，红色虚线为 50% 警戒线" in outside[5]
+
+
+def test_results_explain_and_dashboard_pages_draw_charts_in_english(
+    i18n_client, frozen, login, make_user, make_program, unit, session
+):
+    from sqlalchemy import select
+
+    from tests.webapp.results_helpers import AT, build_scored_program
+    from webapp.results.models import ResultRun
+
+    frozen(AT)
+    program, _apps, _experts = build_scored_program(session, make_program, make_user, unit)
+    login(make_user(Role.office))
+    page = f"/programs/{program.id}/results"
+    token = csrf_token(i18n_client.get(page).get_data(as_text=True))
+    run_response = i18n_client.post(
+        f"{page}/run", data={"csrf_token": token, "bootstrap": "200", "seed": "11"}
+    )
+    assert run_response.status_code == 302
+    switch_language(i18n_client, "en", page=page)
+
+    results = i18n_client.get(page).get_data(as_text=True)
+    assert "Rank interval (bootstrap 5%–95%)" in results and "Interval and rank (dot)" in results
+    assert "Expert leniency" in results and "← Strict" in results
+    assert "排名区间与名次" not in results and "专家宽严度" not in results and "偏严" not in results
+
+    run = session.scalar(select(ResultRun))
+    code = run.result_data()["applications"][0]["application"]
+    explain = i18n_client.get(f"{page}/{run.number}/{code}").get_data(as_text=True)
+    assert ": score per criterion against the maximum</title>" in explain
+    assert "各项得分与满分" not in explain and "个评分项的得分" not in explain
+
+    dashboard = i18n_client.get(f"/campaigns/{program.campaign_id}/dashboard").get_data(as_text=True)
+    assert "Completion of the new-association task (after verification)</title>" in dashboard
+    assert "Task (100%)" in dashboard and "alert line" in dashboard
+    assert "任务完成率（核实后）" not in dashboard and "警戒线" not in dashboard
+
+
+def test_english_chart_legends_neither_overlap_nor_leave_the_chart(english):
+    from webapp.inspection.dashboard_charts import Gauge, completion_chart, progress_chart
+    from webapp.results.charts import WIDTH, _text_width, rank_interval_chart
+
+    charts = [
+        rank_interval_chart([("甲", 1, 1, 2), ("乙", 2, 1, 3)], 1),
+        progress_chart([Gauge("新建", Decimal(1), Decimal(2), "个")]),
+        completion_chart([("甲", Decimal("0.2"))], title="t", threshold=Decimal("0.125")),
+    ]
+    for chart in charts:
+        root = ET.fromstring(str(chart))
+        legend = sorted(
+            (float(text.get("x")), text.text)
+            for text in root.iter(f"{SVG}text")
+            if text.get("y") == "18" and text.get("text-anchor") is None
+        )
+        assert len(legend) == 3
+        for (x, label), (next_x, _next_label) in zip(legend, legend[1:], strict=False):
+            assert x + _text_width(label) <= next_x - 30, (
+                label,
+                legend,
+            )  # the next entry's marker is 30 wide
+        last_x, last_label = legend[-1]
+        assert last_x + _text_width(last_label) <= WIDTH, legend

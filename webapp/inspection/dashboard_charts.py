@@ -2,8 +2,9 @@
 
 The same house style as the results charts: the site's Content-Security-Policy allows neither inline
 scripts nor inline styles, so a chart is a complete ``<svg>`` element styled only with SVG presentation
-attributes, with ``role="img"``, a ``<title>`` and a ``<desc>``. Every function is pure (same input, same
-string) and every piece of caller text is escaped.
+attributes, with ``role="img"``, a ``<title>`` and a ``<desc>``. The chart's own words are translated with
+Flask-Babel when it is drawn (the Chinese text is the message id). Every function is pure for a given
+language (same input, same string) and every piece of caller text is escaped.
 
 - :func:`progress_chart` — the national targets: one bar per indicator, achieved against target;
 - :func:`completion_chart` — per-unit completion rates with the 100% line and the criticism threshold.
@@ -21,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from webapp.results.charts import (  # the shared SVG primitives and house style
@@ -33,6 +36,8 @@ from webapp.results.charts import (  # the shared SVG primitives and house style
     _decimal,
     _empty,
     _legend_line,
+    _legend_positions,
+    _sentences,
     _short,
     _svg,
     _tag,
@@ -84,7 +89,8 @@ COMPLETION_RIGHT = 630
 #: the threshold does.
 COMPLETION_CAP = Decimal("2")
 
-EMPTY_TEXT = "暂无数据"
+#: Shown when a chart has no rows; translated when the chart is drawn.
+EMPTY_TEXT = _l("暂无数据")
 MISSING = "—"
 
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
@@ -188,12 +194,16 @@ def _gauge_text(value: Decimal | None, target: Decimal | None, unit: str) -> tup
         )
         if unit:
             shown += f" {unit}"
-    shown += f"（{MISSING if completion is None else _percent(completion)}）"
+    shown = _(
+        "%(amount)s（%(completion)s）",
+        amount=shown,
+        completion=MISSING if completion is None else _percent(completion),
+    )
     return shown, completion
 
 
 def progress_chart(
-    gauges: Sequence[Gauge], *, title: str = "全国目标完成情况", chart_id: str | None = None
+    gauges: Sequence[Gauge], *, title: str | None = None, chart_id: str | None = None
 ) -> Markup:
     """One horizontal bar per national indicator: achieved against target.
 
@@ -202,8 +212,9 @@ def progress_chart(
     gauges : sequence of Gauge
         In display order. A value or target that is not a finite number is shown as "—" (no bar); a target
         of 0 or less gives no completion.
-    title : str
-        The chart's accessible name (its ``<title>``).
+    title : str, optional
+        The chart's accessible name (its ``<title>``); by default "全国目标完成情况" in the interface
+        language.
     chart_id : str, optional
         Prefix of the ids of ``<title>`` and ``<desc>``; by default derived from the input.
 
@@ -214,6 +225,8 @@ def progress_chart(
     and its row has the class ``over``. Each indicator is a ``<g class="chart-row">`` with a ``<title>``;
     the text right of the bar reads "4,213 / 6,000 个（70.2%）" ("18.3% / 25.0%（73.2%）" for ratios).
     """
+    if title is None:
+        title = _("全国目标完成情况")
     rows = [(str(g.label), _decimal(g.value), _decimal(g.target), str(g.unit or "")) for g in gauges]
     ident = _chart_id("progress", chart_id, (title, rows))
     if not rows:
@@ -221,10 +234,14 @@ def progress_chart(
 
     rows_bottom = _PROGRESS_TOP + _PROGRESS_ROW * len(rows)
     target_x = _progress_x(Decimal(1))
+    done_label, target_label, line_label = _("已完成"), _("目标"), _("目标线（100%）")
+    done_x, target_label_x, line_x = _legend_positions(
+        PLOT_LEFT, [(0, done_label), (90, target_label), (170, line_label)]
+    )
     body: list[Markup] = [
-        _legend_box(PLOT_LEFT, 14, BLUE, "已完成"),
-        _legend_box(PLOT_LEFT + 90, 14, LIGHT, "目标"),
-        _legend_line(PLOT_LEFT + 170, 14, INK, "目标线（100%）", dashed=True),
+        _legend_box(done_x, 14, BLUE, done_label),
+        _legend_box(target_label_x, 14, LIGHT, target_label),
+        _legend_line(line_x, 14, INK, line_label, dashed=True),
     ]
     axis = []
     for fraction in (Decimal(0), _HALF, Decimal(1), Decimal("1.5")):
@@ -241,9 +258,10 @@ def progress_chart(
         shown, completion = _gauge_text(value, target, unit)
         over = completion is not None and completion > PROGRESS_CAP
         reached += completion is not None and completion >= 1
-        tooltip = f"{label}：{shown}"
         if over:
-            tooltip += "，超出 150% 的部分未画出"
+            tooltip = _("%(label)s：%(value)s，超出 150%% 的部分未画出", label=label, value=shown)
+        else:
+            tooltip = _("%(label)s：%(value)s", label=label, value=shown)
         parts = [
             _tag("title", tooltip),
             _text(LABEL_RIGHT, y + BAR_HEIGHT - 1, _short(label), text_anchor="end"),
@@ -298,9 +316,11 @@ def progress_chart(
             class_="target-line",
         )
     )
-    desc = (
-        f"{len(rows)} 项全国目标的完成情况：浅色为目标（100%），深色为已完成，虚线为目标线；"
-        f"超过 150% 的部分截断并加标记。{reached} 项已达到目标。"
+    desc = _(
+        "%(n)s 项全国目标的完成情况：浅色为目标（100%%），深色为已完成，虚线为目标线；"
+        "超过 150%% 的部分截断并加标记。%(reached)s 项已达到目标。",
+        n=str(len(rows)),
+        reached=str(reached),
     )
     return _svg("progress", ident, title, desc, rows_bottom + 12, body)
 
@@ -367,10 +387,16 @@ def completion_chart(
 
     rows_bottom = _COMPLETION_TOP + ROW_HEIGHT * len(entries)
     threshold_label = _tick(threshold_d)
+    task_label = _("任务（100%）")
+    threshold_legend = _("%(threshold)s 警戒线", threshold=threshold_label)
+    below_label = _("低于警戒线（通报批评候选）")
+    task_x, threshold_x, below_x = _legend_positions(
+        PLOT_LEFT, [(0, task_label), (130, threshold_legend), (270, below_label)]
+    )
     body: list[Markup] = [
-        _legend_line(PLOT_LEFT, 14, INK, "任务（100%）", dashed=True),
-        _legend_line(PLOT_LEFT + 130, 14, RED, f"{threshold_label} 警戒线", dashed=True),
-        _legend_box(PLOT_LEFT + 270, 14, RED, "低于警戒线（通报批评候选）"),
+        _legend_line(task_x, 14, INK, task_label, dashed=True),
+        _legend_line(threshold_x, 14, RED, threshold_legend, dashed=True),
+        _legend_box(below_x, 14, RED, below_label),
     ]
 
     step = Decimal("0.25") if scale <= 1 else _HALF
@@ -384,7 +410,7 @@ def completion_chart(
             stroke=MUTED,
             stroke_width=1,
         ),
-        _text(LABEL_RIGHT, _COMPLETION_AXIS_Y - 6, "完成率", text_anchor="end", fill=MUTED),
+        _text(LABEL_RIGHT, _COMPLETION_AXIS_Y - 6, _("完成率"), text_anchor="end", fill=MUTED),
     ]
     tick = Decimal(0)
     while tick <= scale:
@@ -416,9 +442,15 @@ def completion_chart(
         below_count += below
         missing += rate is None
         shown = MISSING if rate is None else _percent(rate)
-        tooltip = f"{label}：完成率 {shown}"
         if below:
-            tooltip += f"，低于 {threshold_label}"
+            tooltip = _(
+                "%(label)s：完成率 %(rate)s，低于 %(threshold)s",
+                label=label,
+                rate=shown,
+                threshold=threshold_label,
+            )
+        else:
+            tooltip = _("%(label)s：完成率 %(rate)s", label=label, rate=shown)
         colour = RED if below else BLUE
         parts = [
             _tag("title", tooltip),
@@ -466,10 +498,16 @@ def completion_chart(
             )
         )
 
-    desc = (
-        f"{len(entries)} 个单位的任务完成率，横轴 0–{_tick(scale)}；虚线为 100%，红色虚线为 "
-        f"{threshold_label} 警戒线。{below_count} 个单位低于警戒线（红色），为通报批评候选。"
-    )
+    sentences = [
+        _(
+            "%(n)s 个单位的任务完成率，横轴 0–%(scale)s；虚线为 100%%，红色虚线为 %(threshold)s 警戒线。"
+            "%(below)s 个单位低于警戒线（红色），为通报批评候选。",
+            n=str(len(entries)),
+            scale=_tick(scale),
+            threshold=threshold_label,
+            below=str(below_count),
+        )
+    ]
     if missing:
-        desc += f"{missing} 个单位无数据（—）。"
-    return _svg("completion", ident, title, desc, rows_bottom + 12, body)
+        sentences.append(_("%(n)s 个单位无数据（—）。", n=str(missing)))
+    return _svg("completion", ident, title, _sentences(*sentences), rows_bottom + 12, body)

@@ -278,7 +278,7 @@ def dashboard(campaign_id: int):
         reverse=reverse,
         national=national_target(campaign),
         progress=progress_chart(g) if g else None,
-        completion=completion_chart(completion, title="新建企业科协任务完成率（核实后）"),
+        completion=completion_chart(completion, title=_("新建企业科协任务完成率（核实后）")),
     )
 
 

@@ -2,9 +2,11 @@
 
 The site's Content-Security-Policy allows neither inline scripts nor inline styles, so a chart is a
 complete ``<svg>`` element styled only with SVG presentation attributes (``fill``, ``stroke``,
-``font-size``, ``text-anchor`` …), which are not CSS. No network assets, Chinese labels, a print-friendly
-palette. Every function here is pure: the same input always gives the same string, and every piece of
-text that comes from the caller (unit names, criterion titles) is escaped.
+``font-size``, ``text-anchor`` …), which are not CSS. No network assets, a print-friendly palette. The
+chart's own words (legends, axis labels, tooltips, ``<desc>``, captions, default titles) are translated
+with Flask-Babel when the chart is drawn, so they follow the interface language; the Chinese text is the
+message id. Every function here is pure for a given language: the same input always gives the same string,
+and every piece of text that comes from the caller (unit names, criterion titles) is escaped.
 
 - :func:`rank_interval_chart` — each application's bootstrap rank interval with its rank and the
   funding line;
@@ -17,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 __all__ = [
@@ -61,7 +66,8 @@ PLOT_RIGHT = 700
 #: Height of one row (one application, criterion or expert).
 ROW_HEIGHT = 22
 
-EMPTY_TEXT = "暂无数据"
+#: Shown (and used as the ``<desc>``) when a chart has no rows; translated when the chart is drawn.
+EMPTY_TEXT = _l("暂无数据")
 MISSING = "—"
 MINUS = "−"
 
@@ -192,8 +198,40 @@ def _svg(kind: str, ident: str, title: str, desc: str, height: float, body: Iter
 
 
 def _empty(kind: str, ident: str, title: str) -> Markup:
-    body = [_text(WIDTH / 2, 30, EMPTY_TEXT, text_anchor="middle", fill=MUTED, class_="chart-empty")]
-    return _svg(kind, ident, title, EMPTY_TEXT, 48, body)
+    text = str(EMPTY_TEXT)
+    body = [_text(WIDTH / 2, 30, text, text_anchor="middle", fill=MUTED, class_="chart-empty")]
+    return _svg(kind, ident, title, text, 48, body)
+
+
+def _sentences(*parts: str) -> str:
+    """Sentences of a ``<desc>`` as one text: Chinese ones (ending in "。") are joined as they are, a
+    sentence ending in a narrow character (an English ".") is followed by a space."""
+    text = ""
+    for part in parts:
+        if text and not text[-1].isspace() and _text_width(text[-1]) < FONT_SIZE:
+            text += " "
+        text += part
+    return text
+
+
+def _text_width(text: str) -> float:
+    """A generous estimate of the drawn width of `text` at :data:`FONT_SIZE`: a full em for wide (CJK)
+    characters, 0.6 em for the others."""
+    return sum(
+        FONT_SIZE if unicodedata.east_asian_width(char) in ("W", "F") else 0.6 * FONT_SIZE for char in text
+    )
+
+
+def _legend_positions(start: float, items: Sequence[tuple[float, str]], gap: float = 14) -> list[float]:
+    """x of each legend entry: at least its usual offset from `start`, and never over the previous entry
+    (a marker 30 wide, then its label), so longer translations push the next entry to the right."""
+    positions: list[float] = []
+    for index, (offset, _label) in enumerate(items):
+        x = start + offset
+        if index:
+            x = max(x, positions[-1] + 30 + _text_width(items[index - 1][1]) + gap)
+        positions.append(x)
+    return positions
 
 
 def _legend_line(
@@ -254,7 +292,7 @@ def rank_interval_chart(
     rows: Iterable[Any],
     cutoff_rank: int | None,
     *,
-    title: str = "排名区间（自助法 5%–95%）",
+    title: str | None = None,
     chart_id: str | None = None,
 ) -> Markup:
     """Each application's bootstrap rank interval (a line from `low` to `high`, a dot at `rank`).
@@ -268,8 +306,9 @@ def rank_interval_chart(
         The last funded rank; a dashed red line labelled "资助线" is drawn between it and the next
         rank (at ``cutoff_rank + 0.5``). Applications whose interval lies on both sides of the line
         (``low <= cutoff_rank < high``) are drawn in red, as the legend says ("跨越资助线").
-    title : str
-        The chart's accessible name (its ``<title>``).
+    title : str, optional
+        The chart's accessible name (its ``<title>``); by default "排名区间（自助法 5%–95%）" in the
+        interface language.
     chart_id : str, optional
         Prefix of the ids of ``<title>`` and ``<desc>``; by default derived from the input, so pass one
         when the same chart appears twice on a page.
@@ -279,6 +318,8 @@ def rank_interval_chart(
     axis runs from 0.5 at :data:`PLOT_LEFT` to ``n + 0.5`` at :data:`PLOT_RIGHT`, where ``n`` is the
     largest of the ranks, interval bounds and ``cutoff_rank``.
     """
+    if title is None:
+        title = _("排名区间（自助法 5%–95%）")
     ranked: list[tuple[str, int, int | None, int | None]] = []
     unranked: list[str] = []
     for label, rank, low, high in (_fields(row, ("label", "rank", "low", "high")) for row in rows):
@@ -300,11 +341,14 @@ def rank_interval_chart(
     body: list[Markup] = []
 
     # Legend.
-    legend_x = PLOT_LEFT
-    body.append(_legend_line(legend_x, 14, BLUE, "排名区间与名次（圆点）", dot=True))
+    interval_label, straddle_label, cutoff_label = _("排名区间与名次（圆点）"), _("跨越资助线"), _("资助线")
+    interval_x, straddle_x, cutoff_x = _legend_positions(
+        PLOT_LEFT, [(0, interval_label), (190, straddle_label), (320, cutoff_label)]
+    )
+    body.append(_legend_line(interval_x, 14, BLUE, interval_label, dot=True))
     if cutoff_rank is not None:
-        body.append(_legend_line(legend_x + 190, 14, RED, "跨越资助线", dot=True))
-        body.append(_legend_line(legend_x + 320, 14, RED, "资助线", dashed=True))
+        body.append(_legend_line(straddle_x, 14, RED, straddle_label, dot=True))
+        body.append(_legend_line(cutoff_x, 14, RED, cutoff_label, dashed=True))
 
     straddling = 0
     if ranked:
@@ -314,7 +358,7 @@ def rank_interval_chart(
         axis = [
             _tag("line", x1=PLOT_LEFT, y1=_AXIS_Y, x2=PLOT_RIGHT, y2=_AXIS_Y, stroke=MUTED, stroke_width=1)
         ]
-        axis.append(_text(LABEL_RIGHT, _AXIS_Y - 6, "名次", text_anchor="end", fill=MUTED))
+        axis.append(_text(LABEL_RIGHT, _AXIS_Y - 6, _("名次"), text_anchor="end", fill=MUTED))
         for tick in ticks:
             x = _rank_x(tick, span)
             axis.append(_tag("line", x1=x, y1=_AXIS_Y - 4, x2=x, y2=_AXIS_Y, stroke=MUTED, stroke_width=1))
@@ -329,11 +373,24 @@ def rank_interval_chart(
             )
             straddling += crosses
             colour = RED if crosses else BLUE
-            tooltip = f"{label}：第 {rank} 名"
-            if low is not None and high is not None:
-                tooltip += f"，区间第 {low}–{high} 名"
             if crosses:
-                tooltip += "，跨越资助线"
+                tooltip = _(
+                    "%(label)s：第 %(rank)s 名，区间第 %(low)s–%(high)s 名，跨越资助线",
+                    label=label,
+                    rank=str(rank),
+                    low=str(low),
+                    high=str(high),
+                )
+            elif low is not None and high is not None:
+                tooltip = _(
+                    "%(label)s：第 %(rank)s 名，区间第 %(low)s–%(high)s 名",
+                    label=label,
+                    rank=str(rank),
+                    low=str(low),
+                    high=str(high),
+                )
+            else:
+                tooltip = _("%(label)s：第 %(rank)s 名", label=label, rank=str(rank))
             parts = [_tag("title", tooltip), _text(LABEL_RIGHT, y + 4, _short(label), text_anchor="end")]
             if low is not None and high is not None:
                 parts.append(
@@ -357,7 +414,7 @@ def rank_interval_chart(
             body.append(
                 _tag(
                     "g",
-                    _tag("title", f"资助线：第 {cutoff_rank} 名之后"),
+                    _tag("title", _("资助线：第 %(rank)s 名之后", rank=str(cutoff_rank))),
                     _tag(
                         "line",
                         x1=x,
@@ -368,7 +425,7 @@ def rank_interval_chart(
                         stroke_width=1.5,
                         stroke_dasharray="4 3",
                     ),
-                    _text(x, rows_bottom + 18, "资助线", text_anchor="middle", fill=RED),
+                    _text(x, rows_bottom + 18, cutoff_label, text_anchor="middle", fill=RED),
                     class_="cutoff",
                 )
             )
@@ -377,8 +434,9 @@ def rank_interval_chart(
         bottom = 30
 
     if unranked:
+        unranked_label = _("未排名")
         body.append(
-            _text(LABEL_RIGHT, bottom + 12, "未排名", text_anchor="end", fill=MUTED, font_weight="bold")
+            _text(LABEL_RIGHT, bottom + 12, unranked_label, text_anchor="end", fill=MUTED, font_weight="bold")
         )
         bottom += ROW_HEIGHT
         for index, label in enumerate(unranked):
@@ -386,20 +444,31 @@ def rank_interval_chart(
             body.append(
                 _tag(
                     "g",
-                    _tag("title", f"{label}：未排名"),
+                    _tag("title", _("%(label)s：未排名", label=label)),
                     _text(LABEL_RIGHT, y + 4, _short(label), text_anchor="end"),
-                    _text(PLOT_LEFT, y + 4, "未排名", fill=MUTED),
+                    _text(PLOT_LEFT, y + 4, unranked_label, fill=MUTED),
                     class_="chart-row unranked",
                 )
             )
         bottom += ROW_HEIGHT * len(unranked)
 
-    desc = f"{len(ranked)} 个已排名的申报。横轴为名次（1 为最好），线段为自助法 5%–95% 排名区间，圆点为实际名次。"
+    sentences = [
+        _(
+            "%(n)s 个已排名的申报。横轴为名次（1 为最好），线段为自助法 5%%–95%% 排名区间，圆点为实际名次。",
+            n=str(len(ranked)),
+        )
+    ]
     if cutoff_rank is not None:
-        desc += f"资助线在第 {cutoff_rank} 名之后；{straddling} 个申报的排名区间跨越资助线（红色）。"
+        sentences.append(
+            _(
+                "资助线在第 %(rank)s 名之后；%(n)s 个申报的排名区间跨越资助线（红色）。",
+                rank=str(cutoff_rank),
+                n=str(straddling),
+            )
+        )
     if unranked:
-        desc += f"{len(unranked)} 个申报未排名。"
-    return _svg("ranks", ident, title, desc, bottom + 8, body)
+        sentences.append(_("%(n)s 个申报未排名。", n=str(len(unranked))))
+    return _svg("ranks", ident, title, _sentences(*sentences), bottom + 8, body)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -446,7 +515,7 @@ def breakdown_chart(items: Iterable[Any], *, title: str, chart_id: str | None = 
         y = _BREAKDOWN_TOP + ROW_HEIGHT * index
         value = f"{MISSING if score is None else _fmt2(score)} / {MISSING if maximum is None else _fmt_max(maximum)}"
         parts = [
-            _tag("title", f"{label}：{value}"),
+            _tag("title", _("%(label)s：%(value)s", label=label, value=value)),
             _text(LABEL_RIGHT, y + 15, _short(label), text_anchor="end"),
         ]
         if maximum is not None:
@@ -480,13 +549,14 @@ def breakdown_chart(items: Iterable[Any], *, title: str, chart_id: str | None = 
         body.append(_tag("g", *parts, class_="chart-row"))
 
     known = [(score, maximum) for _, score, maximum in rows if score is not None and maximum is not None]
-    desc = f"{len(rows)} 个评分项的得分（深色）与满分（浅色）对照。"
+    first = _("%(n)s 个评分项的得分（深色）与满分（浅色）对照。", n=str(len(rows)))
     if len(known) == len(rows):
-        total = sum((score for score, _ in known), Decimal(0))
-        ceiling = sum((maximum for _, maximum in known), Decimal(0))
-        desc += f"合计 {_fmt2(total)} / {_fmt_max(ceiling)}。"
+        total = sum((score for score, _maximum in known), Decimal(0))
+        ceiling = sum((maximum for _score, maximum in known), Decimal(0))
+        second = _("合计 %(total)s / %(maximum)s。", total=_fmt2(total), maximum=_fmt_max(ceiling))
     else:
-        desc += f"{len(rows) - len(known)} 个评分项无得分（—）。"
+        second = _("%(n)s 个评分项无得分（—）。", n=str(len(rows) - len(known)))
+    desc = _sentences(first, second)
     return _svg("breakdown", ident, title, desc, _BREAKDOWN_TOP + ROW_HEIGHT * len(rows) + 8, body)
 
 
@@ -499,13 +569,14 @@ LENIENCY_RIGHT = 650
 LENIENCY_ZERO = (LENIENCY_LEFT + LENIENCY_RIGHT) / 2
 _LENIENCY_TOP = 30
 
+#: The caption under the leniency chart, one item per line; translated when the chart is drawn.
 LENIENCY_CAPTION = (
-    "横轴为宽严度：专家给出的总分与其他专家对同一申报的平均总分之差（分）。",
-    "负值（左）表示偏严，正值（右）表示偏宽；红色为被标记的专家。",
+    _l("横轴为宽严度：专家给出的总分与其他专家对同一申报的平均总分之差（分）。"),
+    _l("负值（左）表示偏严，正值（右）表示偏宽；红色为被标记的专家。"),
 )
 
 
-def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart_id: str | None = None) -> Markup:
+def leniency_chart(rows: Iterable[Any], *, title: str | None = None, chart_id: str | None = None) -> Markup:
     """Each expert's leniency as a bar from zero: left = 偏严 (severe), right = 偏宽 (lenient).
 
     Parameters
@@ -513,8 +584,8 @@ def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart
     rows : iterable of (label, leniency, flagged)
         Tuples, mappings or objects with those attributes; ``leniency`` float or None (shown as "—", no
         bar); ``flagged`` bars are red, others blue.
-    title : str
-        The chart's accessible name.
+    title : str, optional
+        The chart's accessible name; by default "专家宽严度" in the interface language.
     chart_id : str, optional
         As in :func:`rank_interval_chart`.
 
@@ -523,6 +594,8 @@ def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart
     ``<g class="chart-row">`` (``"chart-row flagged"`` when flagged) with a ``<title>``; the bar is
     ``<rect class="leniency">``. A caption below states what the axis means.
     """
+    if title is None:
+        title = _("专家宽严度")
     entries = [
         (str(label), _decimal(leniency), bool(flagged))
         for label, leniency, flagged in (_fields(row, ("label", "leniency", "flagged")) for row in rows)
@@ -539,9 +612,9 @@ def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart
 
     rows_bottom = _LENIENCY_TOP + ROW_HEIGHT * len(entries)
     body: list[Markup] = [
-        _text(LENIENCY_LEFT, 16, "← 偏严", fill=MUTED),
-        _text(LENIENCY_RIGHT, 16, "偏宽 →", text_anchor="end", fill=MUTED),
-        _legend_line(LENIENCY_ZERO - 40, 12, RED, "已标记"),
+        _text(LENIENCY_LEFT, 16, _("← 偏严"), fill=MUTED),
+        _text(LENIENCY_RIGHT, 16, _("偏宽 →"), text_anchor="end", fill=MUTED),
+        _legend_line(LENIENCY_ZERO - 40, 12, RED, _("已标记")),
     ]
     # Axis below the rows, grid lines through them.
     axis = [
@@ -581,7 +654,10 @@ def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart
         colour = RED if flagged else BLUE
         flagged_count += flagged
         shown = MISSING if value is None else _signed(value)
-        tooltip = f"{label}：宽严度 {shown}" + ("（已标记）" if flagged else "")
+        if flagged:
+            tooltip = _("%(label)s：宽严度 %(value)s（已标记）", label=label, value=shown)
+        else:
+            tooltip = _("%(label)s：宽严度 %(value)s", label=label, value=shown)
         parts = [
             _tag("title", tooltip),
             _text(LABEL_RIGHT, y + 15, _short(label), text_anchor="end", fill=RED if flagged else INK),
@@ -609,15 +685,19 @@ def leniency_chart(rows: Iterable[Any], *, title: str = "专家宽严度", chart
         body.append(_tag("g", *parts, class_="chart-row flagged" if flagged else "chart-row"))
 
     caption_y = rows_bottom + 40
+    caption = [str(line) for line in LENIENCY_CAPTION]
     body.append(
         _tag(
             "g",
             *(
                 _text(PLOT_LEFT - 180, caption_y + 18 * line, text, fill=MUTED)
-                for line, text in enumerate(LENIENCY_CAPTION)
+                for line, text in enumerate(caption)
             ),
             class_="chart-caption",
         )
     )
-    desc = f"{len(entries)} 位专家的宽严度，{flagged_count} 位被标记。" + "".join(LENIENCY_CAPTION)
-    return _svg("leniency", ident, title, desc, caption_y + 18 * len(LENIENCY_CAPTION), body)
+    desc = _sentences(
+        _("%(n)s 位专家的宽严度，%(flagged)s 位被标记。", n=str(len(entries)), flagged=str(flagged_count)),
+        *caption,
+    )
+    return _svg("leniency", ident, title, desc, caption_y + 18 * len(caption), body)

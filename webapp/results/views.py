@@ -180,7 +180,7 @@ def explain(program_id: int, number: int, code: str):
     from webapp.results.charts import breakdown_chart
 
     chart = breakdown_chart([(c.title, row["criteria"].get(c.key), c.max) for c in rubric.criteria],
-                            title=f"{name} 各项得分与满分")
+                            title=_("%(name)s 各项得分与满分", name=name))
     return render_template("results/explain.html", program=program, run=run, row=row, rubric=rubric, name=name,
                            chart=chart,
                            reviews=reviews, totals=totals, retained=set(row["retained"]), formula=formula,
