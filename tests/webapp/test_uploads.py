@@ -42,7 +42,12 @@ def make_pdf(*, extra: bytes = b"", padding: int = 0) -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    return assemble_pdf(objects, padding=padding)
+
+
+def assemble_pdf(objects: list[bytes], *, version: bytes = b"1.4", padding: int = 0) -> bytes:
+    """A PDF of the given object bodies (object 1 the catalog) with a correct classic xref table."""
+    out = bytearray(b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n")
     if padding:
         out += b"%" + b"a" * padding + b"\n"
     offsets = []
@@ -723,17 +728,7 @@ def make_pdf_with_object_stream(
             + pixels
             + b"\nendstream"
         )
-    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return assemble_pdf(objects, version=b"1.5")
 
 
 def test_store_upload_accepts_pdf_with_benign_object_stream_and_flate_image(upload_dir):
