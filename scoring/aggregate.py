@@ -366,8 +366,10 @@ def _packed_sums(
         return None
 
     key_factors = np.full(n_crit, float(e_range << row_bits))
+    key = np.empty(n)  # each review's rule 2 key, filled by words_and_key
 
-    def packed_words(layout: list[list[tuple[int, int, int]]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def words_and_key(layout: list[list[tuple[int, int, int]]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each review's packed words (count field included) and their sums per application; fills key."""
         factors = []
         for word in layout:
             f = np.zeros(n_crit)
@@ -387,18 +389,13 @@ def _packed_sums(
             np.einsum("ij,j->i", block, key_factors, out=part)
             part += np.multiply(expert[start:stop], float(1 << row_bits))
             part += np.arange(start, stop, dtype=np.float64)
-        sums = []
         for w in rows:
             np.rint(w, out=w)
-        count_shift = _word_width(layout[-1])
-        rows[-1] += float(1 << count_shift)
-        for w in rows:
-            sums.append(np.bincount(app, weights=w, minlength=n_applications))
-        return rows, sums
+        rows[-1] += float(1 << _word_width(layout[-1]))  # the count field
+        return rows, [np.bincount(app, weights=w, minlength=n_applications) for w in rows]
 
-    key = np.empty(n)
     layout = pack_layout(max_steps, cap, word_bits(n_crit))
-    rows, word_sums = packed_words(layout)
+    rows, word_sums = words_and_key(layout)
     count_unit = float(1 << _word_width(layout[-1]))
     counts_f = np.floor(word_sums[-1] / count_unit)
     if counts_f.max() > cap:
@@ -410,7 +407,7 @@ def _packed_sums(
             return None
         if _word_width(layout[-1]) + (most + 1).bit_length() + 1 > 53:
             return None
-        rows, word_sums = packed_words(layout)
+        rows, word_sums = words_and_key(layout)
         count_unit = float(1 << _word_width(layout[-1]))
         counts_f = np.floor(word_sums[-1] / count_unit)
     word_sums[-1] -= counts_f * count_unit
