@@ -18,7 +18,7 @@ from .rubric import Rubric
 __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_units"]
 
 
-BLOCK_ROWS = 32768  # review rows per block of the float copy (it stays in cache for every product)
+BLOCK_ROWS = 8192  # review rows per block of the float copy (block, copy and product stay in the cache)
 
 
 def word_bits(n_criteria: int) -> int:
@@ -103,15 +103,12 @@ class ExpertAggregate:
         Rounded criterion scores in units of ``10**-decimals`` (0 where not ranked).
     high_disagreement : ndarray of bool
         Reviewer totals spread more than 25% of the expert maximum.
-    starts : ndarray of int
-        Offset of each application's first row in ``order``.
     """
 
     n_reviews: np.ndarray
     ranked: np.ndarray
     criterion_units: np.ndarray
     high_disagreement: np.ndarray
-    starts: np.ndarray
     app: np.ndarray = field(repr=False)
     expert: np.ndarray = field(repr=False)
     units: np.ndarray = field(repr=False)
@@ -120,6 +117,11 @@ class ExpertAggregate:
     trim_min_experts: int | None = None
     first_row: np.ndarray | None = field(default=None, repr=False)
     last_row: np.ndarray | None = field(default=None, repr=False)
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Offset of each application's first row in ``order``."""
+        return np.cumsum(self.n_reviews) - self.n_reviews
 
     @cached_property
     def totals(self) -> np.ndarray:
@@ -293,7 +295,6 @@ def aggregate_reviews(
                     sums[c] -= np.where(trim, units[first_row, c] + units[last_row, c], 0)
         for c in range(n_crit):
             sums[c] //= step_units[c]  # the packed path counts in steps too
-    starts = np.cumsum(counts) - counts
     ranked = counts >= agg.min_experts
     if agg.method == "median":
         kept_count = np.where(counts % 2 == 0, 2, 1)
@@ -313,7 +314,6 @@ def aggregate_reviews(
         ranked=ranked,
         criterion_units=criterion_units,
         high_disagreement=high,
-        starts=starts,
         app=app,
         expert=expert,
         units=units,
@@ -365,37 +365,37 @@ def _packed_sums(
     if cap is None:
         return None
 
-    key_factors = np.full(n_crit, float(e_range << row_bits))
-    key = np.empty(n)  # each review's rule 2 key, filled by words_and_key
-
-    def words_and_key(layout: list[list[tuple[int, int, int]]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Each review's packed words (count field included) and their sums per application; fills key."""
-        factors = []
-        for word in layout:
-            f = np.zeros(n_crit)
+    def words_and_key(layout: list[list[tuple[int, int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each review's packed words (count field included) and their sums per application, with each
+        review's rule 2 key in the last column of the first result."""
+        n_words = len(layout)
+        # one product per block gives every word and the key: the block holds the scores as floats,
+        # then the expert code and the row number (which only the key uses)
+        factors = np.zeros((n_crit + 2, n_words + 1), order="F")
+        for i, word in enumerate(layout):
             for c, shift, _ in word:
-                f[c] = (1 << shift) / step_units[c]
-            factors.append(f)
-        rows = [np.empty(n) for _ in layout]
-        # block by block, so that the float copy of the scores stays in cache for every product
-        buffer = np.empty((min(n, BLOCK_ROWS), n_crit), order="F")
-        for start in range(0, n, BLOCK_ROWS):
-            stop = min(start + BLOCK_ROWS, n)
+                factors[c, i] = (1 << shift) / step_units[c]
+        factors[:n_crit, n_words] = float(e_range << row_bits)
+        factors[n_crit, n_words] = float(1 << row_bits)
+        factors[n_crit + 1, n_words] = 1.0
+        out = np.empty((n, n_words + 1), order="F")
+        block_rows = min(n, BLOCK_ROWS)
+        buffer = np.empty((block_rows, n_crit + 2), order="F")
+        buffer[:, n_crit + 1] = np.arange(-block_rows, 0)
+        for start in range(0, n, block_rows):
+            stop = min(start + block_rows, n)
             block = buffer[: stop - start]
-            block[...] = units[start:stop]
-            for f, w in zip(factors, rows, strict=True):
-                np.einsum("ij,j->i", block, f, out=w[start:stop])
-            part = key[start:stop]
-            np.einsum("ij,j->i", block, key_factors, out=part)
-            part += np.multiply(expert[start:stop], float(1 << row_bits))
-            part += np.arange(start, stop, dtype=np.float64)
-        for w in rows:
-            np.rint(w, out=w)
-        rows[-1] += float(1 << _word_width(layout[-1]))  # the count field
-        return rows, [np.bincount(app, weights=w, minlength=n_applications) for w in rows]
+            np.copyto(block[:, :n_crit], units[start:stop], casting="unsafe")
+            np.copyto(block[:, n_crit], expert[start:stop], casting="unsafe")
+            block[:, n_crit + 1] += block_rows
+            np.matmul(block, factors, out=out[start:stop])
+        words = out[:, :n_words]
+        np.rint(words, out=words)
+        words[:, -1] += float(1 << _word_width(layout[-1]))  # the count field
+        return out, [np.bincount(app, weights=out[:, i], minlength=n_applications) for i in range(n_words)]
 
     layout = pack_layout(max_steps, cap, word_bits(n_crit))
-    rows, word_sums = words_and_key(layout)
+    out, word_sums = words_and_key(layout)
     count_unit = float(1 << _word_width(layout[-1]))
     counts_f = np.floor(word_sums[-1] / count_unit)
     if counts_f.max() > cap:
@@ -407,13 +407,14 @@ def _packed_sums(
             return None
         if _word_width(layout[-1]) + (most + 1).bit_length() + 1 > 53:
             return None
-        rows, word_sums = words_and_key(layout)
+        out, word_sums = words_and_key(layout)
         count_unit = float(1 << _word_width(layout[-1]))
         counts_f = np.floor(word_sums[-1] / count_unit)
     word_sums[-1] -= counts_f * count_unit
     counts = counts_f.astype(np.int64)
     has = counts > 0
 
+    key = out[:, -1]
     kmin = np.full(n_applications, np.inf)
     kmax = np.full(n_applications, -np.inf)
     np.minimum.at(kmin, app, key)
@@ -426,8 +427,9 @@ def _packed_sums(
 
     sums = np.empty((n_crit, n_applications), dtype=np.int64)
     trim = None if trim_min is None else counts >= trim_min
-    for i, (word, w, s) in enumerate(zip(layout, rows, word_sums, strict=True)):
+    for i, (word, s) in enumerate(zip(layout, word_sums, strict=True)):
         if trim is not None:
+            w = out[:, i]
             dropped = w[first_row] + w[last_row]
             if i == len(layout) - 1:
                 dropped -= 2 * count_unit  # the count field is not a score
@@ -490,25 +492,42 @@ def _round_step_means(
 
     ``sums`` (n_criteria, n_applications) counts steps over ``kept`` reviews per application (each sum at
     most ``kept * max_steps``); the result is in units of ``10**-decimals``. A table of every possible
-    (criterion, kept count, sum) is looked up when it is small, else the means are rounded directly."""
+    (criterion, kept count, sum) is looked up when it is small, else the means are rounded directly.
+    ``sums`` is used as scratch space."""
     n_crit, n_apps = sums.shape
     kept = np.asarray(kept, dtype=np.int64)
-    steps = np.array(step_units, dtype=np.int64)
-    m_values = np.flatnonzero(np.bincount(kept)) if n_apps else np.zeros(1, dtype=np.int64)
-    width = int(m_values.max()) * max(max_steps, default=0) + 1
-    if n_crit * m_values.size * width > 4_000_000:
-        return round_mean_units(sums * steps[:, np.newaxis], kept, places, decimals)
-    table = round_mean_units(
-        np.arange(width, dtype=np.int64) * steps[:, np.newaxis, np.newaxis],
-        m_values[np.newaxis, :, np.newaxis],
-        places,
-        decimals,
-    )
-    code = np.zeros(int(m_values.max()) + 1, dtype=np.int64)
-    code[m_values] = np.arange(m_values.size)
-    index = (np.arange(n_crit)[:, np.newaxis] * m_values.size + code[kept]) * width
-    index += sums
-    return np.take(table.reshape(-1), index)
+    low = int(kept.min()) if n_apps else 0
+    high = int(kept.max()) if n_apps else 0
+    width = high * max(max_steps, default=0) + 1
+    if n_crit * (high - low + 1) * width <= 4_000_000:
+        m_values = np.arange(low, high + 1)  # every count between the least and the most: no search
+        code = kept - low
+    else:
+        m_values = np.flatnonzero(np.bincount(kept))
+        if n_crit * m_values.size * width > 4_000_000:
+            steps = np.array(step_units, dtype=np.int64)[:, np.newaxis]
+            return round_mean_units(sums * steps, kept, places, decimals)
+        lookup = np.zeros(high + 1, dtype=np.int64)
+        lookup[m_values] = np.arange(m_values.size)
+        code = lookup[kept]
+    table = _mean_table(tuple(step_units), tuple(m_values.tolist()), width, places, decimals)
+    code *= width
+    sums += code
+    sums += (np.arange(n_crit, dtype=np.int64) * (m_values.size * width))[:, np.newaxis]
+    return np.take(table, sums, mode="clip")  # every index is in range by construction
+
+
+@lru_cache(maxsize=32)
+def _mean_table(
+    step_units: tuple[int, ...], m_values: tuple[int, ...], width: int, places: int, decimals: int
+) -> np.ndarray:
+    """Flat table of ``round_mean_units(s * step, m)`` for each criterion's step, each count m and each
+    step sum s below ``width``: entry ``(c · len(m_values) + i) · width + s``."""
+    steps = np.array(step_units, dtype=np.int64)[:, np.newaxis, np.newaxis]
+    counts = np.array(m_values, dtype=np.int64)[np.newaxis, :, np.newaxis]
+    table = round_mean_units(np.arange(width, dtype=np.int64) * steps, counts, places, decimals).reshape(-1)
+    table.flags.writeable = False
+    return table
 
 
 def decimal_to_units(value: Decimal, places: int) -> int:

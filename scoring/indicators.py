@@ -12,6 +12,7 @@ exactly every value that lies within rounding distance of a half, so both give t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -226,20 +227,21 @@ def formula_units(
     not_applicable : ndarray of bool, shape (n_applications, n_formula_criteria)
     """
     criteria = rubric.formula_criteria
-    n = values.shape[0]
+    n, n_indicators = values.shape
     index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
     decimals = rubric.decimals
     scale = 10.0**decimals
-    units = np.zeros((n, len(criteria)), dtype=np.int64, order="F")
-    not_applicable = np.zeros((n, len(criteria)), dtype=bool, order="F")
-    filled: dict[int, np.ndarray] = {}
+    units = np.empty((len(criteria), n), dtype=np.int64)
+    not_applicable = np.zeros((len(criteria), n), dtype=bool)
+    # the figures the formulas use, one contiguous row each, in one pass; fmax turns NaN (missing,
+    # counted 0) into 0
+    used = sorted({index[k] for c in criteria for t in c.terms for k in (t.numerator, t.denominator) if k})
+    source = values.T if used == list(range(n_indicators)) else values[:, used].T
+    figures = np.fmax(source, 0.0, out=np.empty((len(used), n)))
+    row_of = {j: i for i, j in enumerate(used)}
 
     def column(key: str) -> np.ndarray:
-        # one contiguous copy per indicator used; fmax turns NaN (missing, counted 0) into 0
-        j = index[key]
-        if j not in filled:
-            filled[j] = np.fmax(values[:, j], 0.0)
-        return filled[j]
+        return figures[row_of[index[key]]]
 
     for k, criterion in enumerate(criteria):
         top = float(criterion.max) * scale
@@ -248,20 +250,22 @@ def formula_units(
             num = column(term.numerator)
             if term.denominator is None:
                 applicable = None
-                x = num
+                x = num.copy()
             else:
                 den = column(term.denominator)
                 applicable = den != 0
-                x = np.divide(num, den, out=np.zeros(n), where=applicable)
-            share = _curve_values(x, term.curve)
+                if applicable.all():
+                    x = num / den
+                else:
+                    x = num / np.where(applicable, den, 1.0)
+            # single term: its weight is 1 wherever it applies, so the curve is scaled to points directly
+            share = _curve_values(x, term.curve, top if len(criterion.terms) == 1 else 1.0)
             terms.append((float(term.weight), applicable, share))
         if len(terms) == 1:
-            # one term: its weight is 1 wherever it applies
             _, applicable, scaled = terms[0]
             if applicable is not None:
+                np.logical_not(applicable, out=not_applicable[k])
                 scaled *= applicable
-                not_applicable[:, k] = ~applicable
-            scaled *= top
         else:
             weighted = np.zeros(n)
             weight_sum = np.zeros(n)
@@ -275,30 +279,28 @@ def formula_units(
                     weighted += share
                     weight_sum += w * applicable
             none = weight_sum == 0
-            not_applicable[:, k] = none
+            not_applicable[k] = none
             scaled = np.divide(weighted, weight_sum, out=np.zeros(n), where=~none)
             scaled *= top
-        shifted = scaled + 0.5
-        half_up = np.floor(shifted)
-        units[:, k] = half_up
+        half_up = scaled + 0.5
+        np.floor(half_up, out=half_up)
+        units[k] = half_up
         # float error here is ~1e-13 relative; anything this close to a half is recomputed exactly
-        shifted -= half_up
-        shifted -= 0.5
-        doubtful = np.abs(shifted) > 0.5 - (1e-6 + 1e-11 * top)
-        rows = np.flatnonzero(doubtful)
+        scaled -= half_up  # in [-1/2, 1/2)
+        np.abs(scaled, out=scaled)
+        rows = np.flatnonzero(scaled > 0.5 - (1e-6 + 1e-11 * top))
         if rows.size:
-            plan = _exact_plan(criterion)
             keys = ({t.numerator for t in criterion.terms} | {t.denominator for t in criterion.terms}) - {
                 None
             }
             ratios = {key: _row_ratios(values[rows, index[key]], rows, key, exact_rows) for key in keys}
-            units[rows, k] = _exact_units_rows(plan, ratios, decimals, rows.size)
+            units[k, rows] = _exact_units_rows(_segment_plan(criterion, decimals), ratios, rows.size)
     missing = np.isnan(values)
-    unused = np.ones(values.shape[1], dtype=bool)
-    unused[list(filled)] = False
+    unused = np.ones(n_indicators, dtype=bool)
+    unused[used] = False
     if unused.any():
         missing[:, unused] = False  # a figure no formula uses is not flagged
-    return units, missing, not_applicable
+    return units.T, missing, not_applicable.T
 
 
 def _ratio(value: Decimal | float | int | None) -> tuple[int, int]:
@@ -377,83 +379,144 @@ def _row_ratios(
     key: str,
     exact_rows: list[dict[str, Decimal | None]] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One indicator's figures on some rows as exact integer ratios (object arrays of Python ints).
+    """One indicator's figures on some rows as exact integer ratios: int64 arrays when every figure is a
+    whole number, else object arrays of Python ints.
 
     From ``exact_rows`` when given, else from the floats by their shortest repr; missing is 0/1."""
     size = rows.shape[0]
+    if exact_rows is None:
+        present = ~np.isnan(values)
+        whole = present & (np.floor(values) == values) & (np.abs(values) < 2**53)
+        if np.array_equal(whole, present):  # whole numbers (or missing): no conversion of each value
+            return np.where(whole, values, 0.0).astype(np.int64), np.ones(size, dtype=np.int64)
     num = np.zeros(size, dtype=object)
     den = np.ones(size, dtype=object)
     if exact_rows is not None:
         for i, row in enumerate(rows.tolist()):
             num[i], den[i] = _ratio(exact_rows[row].get(key))
         return num, den
-    present = ~np.isnan(values)
-    whole = present & (np.floor(values) == values) & (np.abs(values) < 2**53)
     num[whole] = values[whole].astype(np.int64).astype(object)
     for i in np.flatnonzero(present & ~whole).tolist():
         num[i], den[i] = _ratio(float(values[i]))
     return num, den
 
 
+@lru_cache(maxsize=256)
+def _segment_plan(criterion: Criterion, decimals: int) -> tuple:
+    """Each term of a formula criterion as exact integers, for :func:`_exact_units_rows`.
+
+    Per term: the numerator and denominator keys, the weight as an integer (all weights over their
+    common denominator), the curve's x values as (numerator, denominator) pairs, and for every
+    region of x — at or below the first point, each segment, above the last point — the criterion's
+    points in units of ``10**-decimals`` as ``A + B·x``, with A and B as reduced integer ratios.
+    """
+    scale = Fraction(criterion.max) * 10**decimals
+    weights = [Fraction(t.weight) for t in criterion.terms]
+    common = math.lcm(*(w.denominator for w in weights))
+    terms = []
+    for term, w in zip(criterion.terms, weights, strict=True):
+        pts = [(Fraction(x), Fraction(y)) for x, y in term.curve]
+        regions = [(pts[0][1] * scale, Fraction(0))]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+            slope = (y1 - y0) / (x1 - x0)
+            regions.append(((y0 - slope * x0) * scale, slope * scale))
+        regions.append((pts[-1][1] * scale, Fraction(0)))
+        terms.append(
+            (
+                term.numerator,
+                term.denominator,
+                int(w * common),
+                tuple((x.numerator, x.denominator) for x, _ in pts),
+                tuple((a.numerator, a.denominator, b.numerator, b.denominator) for a, b in regions),
+            )
+        )
+    return tuple(terms)
+
+
 def _exact_units_rows(
-    plan_and_max: tuple, ratios: Mapping[str, tuple[np.ndarray, np.ndarray]], decimals: int, size: int
+    plan: tuple, ratios: Mapping[str, tuple[np.ndarray, np.ndarray]], size: int
 ) -> np.ndarray:
-    """:func:`exact_units` for many rows at once: the same integer arithmetic on object arrays of Python
-    ints (exact at any size), with each row's curve segment chosen by exact comparisons."""
-    plan, (max_n, max_d) = plan_and_max
-    top_n, top_d = np.zeros(size, dtype=object), np.ones(size, dtype=object)  # sum of w * share
-    w_n, w_d = np.zeros(size, dtype=object), np.ones(size, dtype=object)  # sum of applicable weights
-    for numerator, denominator, (tw_n, tw_d), points in plan:
+    """Rule 4 then rule 5 in exact integer arithmetic for many rows at once (the rows whose float value
+    lies too near a half), as :func:`exact_units` computes one.
+
+    Each term's x is N/D; its region (found by exact comparison with the curve's points) gives the
+    points as A + B·N/D; the terms' weighted sum over the applicable weights is one fraction, rounded
+    half-up: weights are integers over a common denominator, which cancels. The arithmetic runs on int64 arrays when a bound on every intermediate value shows it cannot
+    overflow, else on object arrays of Python integers (exact at any size)."""
+    ratios_of = []
+    for numerator, denominator, *_ in plan:
         nn, nd = ratios[numerator]
-        if denominator is not None:
+        if denominator is None:
+            ratios_of.append((nn, nd, None))
+        else:
             dn, dd = ratios[denominator]
             applies = dn != 0
-            xn, xd = nn * dd, np.where(applies, nd * dn, 1)
+            ratios_of.append((nn * dd, np.where(applies, nd * dn, 1), applies))
+    # bound |every intermediate| (all magnitudes, Python integers) to choose int64 or Python integers
+    limit = 1
+    p_bound, q_bound, w_bound = 0, 1, 0
+    for (_, _, weight, points, regions), (big_n, big_d, _) in zip(plan, ratios_of, strict=True):
+        n_max, d_max = int(np.max(np.abs(big_n))), int(np.max(big_d))
+        for xn, xd in points:
+            limit = max(limit, n_max * xd + abs(xn) * d_max)
+        p_term = max(abs(an) * bd * d_max + abs(bn) * ad * n_max for an, ad, bn, bd in regions) * weight
+        q_term = max(ad * bd for _, ad, _, bd in regions) * d_max
+        p_bound, q_bound = p_bound * q_term + p_term * q_bound, q_bound * q_term
+        w_bound += weight
+    limit = max(limit, 2 * p_bound + q_bound * w_bound)
+    kind = np.int64 if limit < 2**62 else object
+
+    p = np.zeros(size, dtype=kind)  # sum of weight · points, as p / q
+    q = np.ones(size, dtype=kind)
+    w_sum = np.zeros(size, dtype=kind)  # applicable weights, over the common denominator
+    for (_, _, weight, points, regions), (big_n, big_d, applies) in zip(plan, ratios_of, strict=True):
+        big_n, big_d = big_n.astype(kind), big_d.astype(kind)
+        region = np.zeros(size, dtype=np.int64)
+        for xn, xd in points:
+            region += big_n * xd > xn * big_d  # past this point
+        table = np.array(regions, dtype=kind)[region]
+        an, ad, bn, bd = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+        term_p = (an * bd * big_d + bn * ad * big_n) * weight
+        term_q = ad * bd * big_d
+        if applies is None:
+            p, q = p * term_q + term_p * q, q * term_q
+            w_sum += weight
         else:
-            applies = np.ones(size, dtype=bool)
-            xn, xd = nn, nd
-        a, b, f, g = points[0]
-        sn = np.full(size, f, dtype=object)  # at or below the first point
-        sd = np.full(size, g, dtype=object)
-        done = xn * b <= a * xd
-        c, e, h, k = points[-1]
-        high = ~done & (xn * e >= c * xd)
-        sn[high], sd[high] = h, k
-        done |= high
-        for (a, b, f, g), (c, e, h, k) in zip(points, points[1:], strict=False):
-            here = ~done & (xn * e <= c * xd)  # x <= x1: this segment
-            if here.any():
-                xn_h, xd_h = xn[here], xd[here]
-                n1 = (h * g - f * k) * (xn_h * b - a * xd_h) * e
-                d1 = k * g * xd_h * (c * b - a * e)
-                sn[here], sd[here] = f * d1 + n1 * g, g * d1
-                done |= here
-        top_n = np.where(applies, top_n * tw_d * sd + tw_n * sn * top_d, top_n)
-        top_d = np.where(applies, top_d * tw_d * sd, top_d)
-        w_n = np.where(applies, w_n * tw_d + tw_n * w_d, w_n)
-        w_d = np.where(applies, w_d * tw_d, w_d)
-    none = w_n == 0
-    num = max_n * top_n * w_d * 10**decimals
-    den = np.where(none, 1, max_d * top_d * w_n)
-    negative = den < 0
-    num, den = np.where(negative, -num, num), np.where(negative, -den, den)
-    return np.where(none, 0, (2 * num + den) // (2 * den)).astype(np.int64)
+            p = np.where(applies, p * term_q + term_p * q, p)
+            q = np.where(applies, q * term_q, q)
+            w_sum += np.where(applies, weight, 0)
+    none = w_sum == 0
+    den = np.where(none, 1, q * w_sum)
+    return np.where(none, 0, (2 * p + den) // (2 * den)).astype(np.int64)
 
 
-def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...]) -> np.ndarray:
-    """The piecewise-linear curve at every x (float), clamped at both ends.
+def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...], scale: float = 1.0) -> np.ndarray:
+    """``scale`` times the piecewise-linear curve at every x (float), clamped at both ends; x is
+    overwritten.
 
     A short curve is the sum of its segments' contributions, y0 + Σ slope·(clip(x, x_i, x_i+1) − x_i),
-    a few whole-array operations instead of a search per value.
+    a few whole-array operations instead of a search per value. Each contribution is at most the rise of
+    its segment, so the float error stays that of values of the curve's own size.
     """
     xs = [float(p[0]) for p in curve]
-    ys = [float(p[1]) for p in curve]
+    ys = [float(p[1]) * scale for p in curve]
     if len(xs) > 4:
         return np.interp(x, xs, ys)
-    share = np.full(x.shape, ys[0])
-    for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:], strict=False):
-        part = np.clip(x, x0, x1)
-        part -= x0
-        part *= (y1 - y0) / (x1 - x0)
-        share += part
+    share = None
+    last = len(xs) - 2
+    for i, (x0, x1, y0, y1) in enumerate(zip(xs, xs[1:], ys, ys[1:], strict=False)):
+        part = x if i == last else np.empty_like(x)  # no later segment reads x after the last
+        np.clip(x, x0, x1, out=part)
+        if x0:
+            part -= x0
+        slope = (y1 - y0) / (x1 - x0)
+        if slope != 1.0:
+            part *= slope
+        if share is None:
+            if y0:
+                part += y0
+            share = part
+        else:
+            share += part
+    assert share is not None
     return share

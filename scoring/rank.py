@@ -112,22 +112,24 @@ def competition_ranks(keys: RankKeys, fold: LastColumnFold | None = None) -> tup
     new_group = np.empty(n, dtype=bool)
     new_group[0] = True
     key_bits = head_bits + _bits(keys.ranges[-1])
-    if n >= RADIX_MIN and key_bits <= 63:
+    if key_bits + index_bits <= 64:
+        # Packed keys are (largest − composite, index): one ascending (SIMD) sort of unsigned 64-bit
+        # words puts the best row first, equal rows in index order.
+        packed = _composite(keys.columns, keys.ranges).view(np.uint64)
+        np.subtract(np.uint64((1 << key_bits) - 1), packed, out=packed)
+        packed <<= np.uint64(index_bits)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        order = (packed & np.uint64(mask)).view(np.int64)
+        sorted_keys = packed >> np.uint64(index_bits)
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
+    elif n >= RADIX_MIN and key_bits <= 63:
         # (largest − composite) by 16-bit least-significant-digit passes of a stable counting sort:
-        # best row first, equal rows in index order (as the packed sort below), in O(n) per pass
+        # best row first, equal rows in index order (as the packed sort above), in O(n) per pass
         sorted_keys = _composite(keys.columns, keys.ranges)
         np.subtract((1 << key_bits) - 1, sorted_keys, out=sorted_keys)
         order = radix_order(sorted_keys, key_bits)
         sorted_keys = sorted_keys[order]
-        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
-    # Packed keys are (−composite, tie position) so that one ascending sort puts the best row first.
-    elif key_bits + index_bits <= 62:
-        packed = -_composite(keys.columns, keys.ranges)
-        packed <<= index_bits
-        packed |= np.arange(n, dtype=np.int64)
-        packed.sort()
-        order = packed & mask
-        sorted_keys = packed >> index_bits
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
     elif head_bits + index_bits <= 62 and (fold is not None or (fold := fold_last_column(keys)) is not None):
         # the last column is folded into a precomputed position (its order with ties by index)
@@ -146,10 +148,13 @@ def competition_ranks(keys: RankKeys, fold: LastColumnFold | None = None) -> tup
         for column in keys.columns:
             sc = column[order]
             new_group[1:] |= sc[1:] != sc[:-1]
-    # each row's rank is the position of its group's first row (+1)
-    group_start = np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+    # each row's rank is the position of its group's first row (+1): the running maximum of the
+    # positions where a group starts
+    group_start = np.arange(1, n + 1, dtype=np.int64)
+    group_start *= new_group
+    np.maximum.accumulate(group_start, out=group_start)
     ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = group_start + 1
+    ranks[order] = group_start
     return ranks, order
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scoring.aggregate import (
     _count_guess,
     _packed_sums,
+    _round_step_means,
     aggregate_reviews,
     pack_layout,
     round_mean_units,
@@ -75,6 +76,24 @@ def test_rounding_tables_agree_with_direct_rounding():
         for app, m in enumerate(kept):
             for s in range(m * mu + 1):
                 assert table[offsets[app] + s] == round_mean_units(np.array([s]), np.array([m]), 1, 2)[0]
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        [5, 5, 3, 0, 1, 7],  # a small range of counts: one table row per count in the range
+        [3, 200, 3, 0, 5],  # a wide range with few counts: table rows only for the counts present
+        [3, 200, 7, 9, 11] + list(range(20, 220, 4)),  # too many: the means are rounded directly
+    ],
+)
+def test_round_step_means_agrees_with_direct_rounding(kept):
+    rng = np.random.default_rng(len(kept))
+    kept = np.array(kept, dtype=np.int64)
+    step_units, max_steps = [5, 25, 1], [30, 2, 150]
+    sums = np.stack([rng.integers(0, kept * m + 1) for m in max_steps])
+    expected = [round_mean_units(sums[c] * step_units[c], kept, 1, 2) for c in range(3)]
+    got = _round_step_means(sums.copy(), kept, step_units, max_steps, 1, 2)
+    assert np.array_equal(got, np.stack(expected))
 
 
 def _plain_sums(rubric, app, expert, units, n_apps):

@@ -118,6 +118,20 @@ def test_formula_scores_exact_half_rounds_up():
     assert (score.exact, score.points) == (Fraction(1, 8), D("0.13"))
 
 
+@pytest.mark.parametrize("scale", [1, 10**15])
+def test_formula_units_settle_exact_halves_at_any_size(scale):
+    """Rows on a half are settled in int64 arithmetic while it cannot overflow, else in Python integers."""
+    text = EXAMPLE_RUBRIC.replace("curve = [[0, 0], [0.061, 0.6], [0.12, 1]]", "curve = [[0, 0], [1, 1]]")
+    rubric = parse_rubric(text)
+    rows = [(320, 1), (960, 3), (320, 3), (1, 0), (8, 1)]  # 0.125, 0.125, 0.375, 0, 5.0 (before × 40)
+    exact_rows = [{"enterprises": D(e * scale), "associations": D(a * scale)} for e, a in rows]
+    values = np.array([[float(e * scale), float(a * scale)] for e, a in rows])
+    for figures in (exact_rows, None):
+        units = formula_units(rubric, values, figures)[0][:, 0]
+        expected = [int(formula_scores(rubric, f)["coverage"].points.scaleb(2)) for f in exact_rows]
+        assert units.tolist() == expected == [13, 13, 38, 0, 500]
+
+
 figure = st.one_of(st.none(), st.integers(0, 50), st.decimals(0, 50, places=2).map(D))
 
 
