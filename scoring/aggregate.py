@@ -30,13 +30,7 @@ def word_bits(n_criteria: int) -> int:
 
 def score_places(rubric: Rubric) -> int:
     """Decimal places needed to hold every expert score exactly (e.g. 1 for step 0.5)."""
-    places = 0
-    for c in rubric.expert_criteria:
-        for value in (c.step, c.max):
-            exponent = value.normalize().as_tuple().exponent
-            assert isinstance(exponent, int)
-            places = max(places, -exponent)
-    return places
+    return rubric.score_places
 
 
 def round_mean_units(sums: np.ndarray, counts: np.ndarray, places: int, decimals: int) -> np.ndarray:
@@ -337,15 +331,15 @@ def _packed_sums(
 ) -> tuple[np.ndarray, ...] | None:
     """Rules 1–2 for the mean and trimmed mean in exact float64 arithmetic.
 
-    * The scores are copied block by block into a column-major float64 buffer that stays in cache. A
-      matrix–vector product (``einsum``, which keeps to this thread) packs each review's criteria,
+    * The scores, the expert code and the row number are copied block by block into a column-major
+      float64 buffer that stays in cache. One matrix product per block packs each review's criteria,
       counted in steps, into bit fields wide enough for the sum over an application's reviews (a word
       below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
       through a rounded factor, so the product is within 1/2 of the exact packed integer and ``rint``
       restores it exactly. A count field on top (every review adds one) gives each application's number
       of reviews from the same weighted bincount that sums every criterion.
-    * Another product, plus the expert code and the row number, gives each review's rule 2 key
-      ``(t, expert, row)`` packed into an exact float below 2**53; its per-application minimum and maximum
+    * Another column of the same product gives each review's rule 2 key ``(t, expert, row)`` packed
+      into an exact float below 2**53 (each field on whole bits, so shifts take it apart); its per-application minimum and maximum
       name the first and the last review of rule 2.
     * The fields are sized for a guessed largest number of reviews per application (the mean rounded up,
       and as many more as fit the same words). An application with more reviews would overflow into the
@@ -357,6 +351,7 @@ def _packed_sums(
     """
     n, n_crit = units.shape
     row_bits = _bits(n)
+    expert_bits = _bits(e_range)
     t_bound = sum(max_units) + 1
     if n == 0 or n_crit == 0 or _bits(t_bound) + _bits(e_range) + row_bits > 53:
         return None
@@ -375,7 +370,7 @@ def _packed_sums(
         for i, word in enumerate(layout):
             for c, shift, _ in word:
                 factors[c, i] = (1 << shift) / step_units[c]
-        factors[:n_crit, n_words] = float(e_range << row_bits)
+        factors[:n_crit, n_words] = float(1 << (expert_bits + row_bits))
         factors[n_crit, n_words] = float(1 << row_bits)
         factors[n_crit + 1, n_words] = 1.0
         out = np.empty((n, n_words + 1), order="F")
@@ -419,21 +414,25 @@ def _packed_sums(
     kmax = np.full(n_applications, -np.inf)
     np.minimum.at(kmin, app, key)
     np.maximum.at(kmax, app, key)
-    kmin = np.where(has, kmin, 0.0).astype(np.int64)
-    kmax = np.where(has, kmax, 0.0).astype(np.int64)
+    every = bool(has.all())
+    kmin = (kmin if every else np.where(has, kmin, 0.0)).astype(np.int64)
+    kmax = (kmax if every else np.where(has, kmax, 0.0)).astype(np.int64)
     row_mask = (1 << row_bits) - 1
     first_row, last_row = kmin & row_mask, kmax & row_mask
-    spread = (kmax >> row_bits) // e_range - (kmin >> row_bits) // e_range
+    kmax >>= expert_bits + row_bits
+    kmin >>= expert_bits + row_bits
+    spread = np.subtract(kmax, kmin, out=kmax)
 
     sums = np.empty((n_crit, n_applications), dtype=np.int64)
     trim = None if trim_min is None else counts >= trim_min
+    trim_all = trim is not None and bool(trim.all())
     for i, (word, s) in enumerate(zip(layout, word_sums, strict=True)):
         if trim is not None:
             w = out[:, i]
             dropped = w[first_row] + w[last_row]
             if i == len(layout) - 1:
                 dropped -= 2 * count_unit  # the count field is not a score
-            s -= np.where(trim, dropped, 0.0)
+            s -= dropped if trim_all else np.where(trim, dropped, 0.0)
         # a word holds consecutive criteria (pack_layout fills words in order): unpack them together
         shifts = np.array([shift for _, shift, _ in word], dtype=np.int64)[:, np.newaxis]
         masks = np.array([(1 << width) - 1 for _, _, width in word], dtype=np.int64)[:, np.newaxis]

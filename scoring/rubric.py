@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -129,22 +130,22 @@ class Rubric:
     allocation: Allocation
     path: str | None = field(default=None, compare=False)
 
-    @property
+    @cached_property
     def expert_criteria(self) -> tuple[Criterion, ...]:
         """Criteria scored by experts, in file order."""
         return tuple(c for c in self.criteria if c.kind == "expert")
 
-    @property
+    @cached_property
     def formula_criteria(self) -> tuple[Criterion, ...]:
         """Criteria computed from indicators, in file order."""
         return tuple(c for c in self.criteria if c.kind == "formula")
 
-    @property
+    @cached_property
     def expert_max(self) -> Decimal:
         """Sum of the expert criteria's maxima: the largest reviewer total t."""
         return sum((c.max for c in self.expert_criteria), Decimal(0))
 
-    @property
+    @cached_property
     def total_max(self) -> Decimal:
         """Sum of all criteria's maxima."""
         return sum((c.max for c in self.criteria), Decimal(0))
@@ -152,6 +153,17 @@ class Rubric:
     @property
     def decimals(self) -> int:
         return self.aggregation.decimals
+
+    @cached_property
+    def score_places(self) -> int:
+        """Decimal places needed to hold every expert score exactly (e.g. 1 for step 0.5)."""
+        places = 0
+        for c in self.expert_criteria:
+            for value in (c.step, c.max):
+                exponent = value.normalize().as_tuple().exponent
+                assert isinstance(exponent, int)
+                places = max(places, -exponent)
+        return places
 
     def criterion(self, key: str) -> Criterion:
         """The criterion called ``key``; ``KeyError`` if there is none."""
