@@ -228,39 +228,31 @@ def formula_units(
     """
     criteria = rubric.formula_criteria
     n, n_indicators = values.shape
-    index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
+    index, used, plans = _float_plan(rubric)
     decimals = rubric.decimals
-    scale = 10.0**decimals
     units = np.empty((len(criteria), n), dtype=np.int64)
     not_applicable = np.zeros((len(criteria), n), dtype=bool)
     # the figures the formulas use, one contiguous row each, in one pass; fmax turns NaN (missing,
     # counted 0) into 0
-    used = sorted({index[k] for c in criteria for t in c.terms for k in (t.numerator, t.denominator) if k})
-    source = values.T if used == list(range(n_indicators)) else values[:, used].T
+    source = values.T if len(used) == n_indicators else values[:, used].T
     figures = np.fmax(source, 0.0, out=np.empty((len(used), n)))
-    row_of = {j: i for i, j in enumerate(used)}
 
-    def column(key: str) -> np.ndarray:
-        return figures[row_of[index[key]]]
-
-    for k, criterion in enumerate(criteria):
-        top = float(criterion.max) * scale
+    for k, (criterion, (top, term_plans)) in enumerate(zip(criteria, plans, strict=True)):
         terms = []
-        for term in criterion.terms:
-            num = column(term.numerator)
-            if term.denominator is None:
+        for num_row, den_row, weight, curve in term_plans:
+            num = figures[num_row]
+            if den_row is None:
                 applicable = None
                 x = num.copy()
             else:
-                den = column(term.denominator)
+                den = figures[den_row]
                 applicable = den != 0
                 if applicable.all():
                     x = num / den
                 else:
                     x = num / np.where(applicable, den, 1.0)
             # single term: its weight is 1 wherever it applies, so the curve is scaled to points directly
-            share = _curve_values(x, term.curve, top if len(criterion.terms) == 1 else 1.0)
-            terms.append((float(term.weight), applicable, share))
+            terms.append((weight, applicable, _curve_values(x, curve)))
         if len(terms) == 1:
             _, applicable, scaled = terms[0]
             if applicable is not None:
@@ -490,26 +482,62 @@ def _exact_units_rows(
     return np.where(none, 0, (2 * p + den) // (2 * den)).astype(np.int64)
 
 
-def _curve_values(x: np.ndarray, curve: tuple[tuple[Decimal, Decimal], ...], scale: float = 1.0) -> np.ndarray:
-    """``scale`` times the piecewise-linear curve at every x (float), clamped at both ends; x is
-    overwritten.
+@lru_cache(maxsize=64)
+def _float_plan(rubric: Rubric) -> tuple:
+    """The float constants of every formula criterion, computed once per rubric: the indicator index,
+    the indicators the formulas use (in column order), and per criterion its top (points in units of
+    ``10**-decimals``) and per term (numerator row, denominator row or None, weight, curve) with rows
+    counted among the used indicators and the curve as :func:`_curve_values` takes it."""
+    index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
+    criteria = rubric.formula_criteria
+    used = sorted({index[k] for c in criteria for t in c.terms for k in (t.numerator, t.denominator) if k})
+    row_of = {j: i for i, j in enumerate(used)}
+    plans = []
+    for criterion in criteria:
+        top = float(criterion.max) * 10.0**rubric.decimals
+        scale = top if len(criterion.terms) == 1 else 1.0
+        terms = []
+        for term in criterion.terms:
+            den_row = None if term.denominator is None else row_of[index[term.denominator]]
+            terms.append((row_of[index[term.numerator]], den_row, float(term.weight), _curve_plan(term.curve, scale)))
+        plans.append((top, tuple(terms)))
+    return index, used, tuple(plans)
+
+
+def _curve_plan(curve: tuple[tuple[Decimal, Decimal], ...], scale: float) -> tuple:
+    """A curve times ``scale`` as :func:`_curve_values` takes it: ``("interp", xs, ys)`` for a long curve,
+    else ``("segments", ((x0, x1, slope, y0), ...))``."""
+    xs = [float(p[0]) for p in curve]
+    ys = [float(p[1]) * scale for p in curve]
+    if len(xs) > 4:
+        return ("interp", tuple(xs), tuple(ys))
+    return (
+        "segments",
+        tuple(
+            (x0, x1, (y1 - y0) / (x1 - x0), y0)
+            for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:], strict=False)
+        ),
+    )
+
+
+def _curve_values(x: np.ndarray, curve: tuple) -> np.ndarray:
+    """A piecewise-linear curve (from :func:`_curve_plan`) at every x (float), clamped at both ends; x
+    is overwritten.
 
     A short curve is the sum of its segments' contributions, y0 + Σ slope·(clip(x, x_i, x_i+1) − x_i),
     a few whole-array operations instead of a search per value. Each contribution is at most the rise of
     its segment, so the float error stays that of values of the curve's own size.
     """
-    xs = [float(p[0]) for p in curve]
-    ys = [float(p[1]) * scale for p in curve]
-    if len(xs) > 4:
-        return np.interp(x, xs, ys)
+    if curve[0] == "interp":
+        return np.interp(x, curve[1], curve[2])
+    segments = curve[1]
     share = None
-    last = len(xs) - 2
-    for i, (x0, x1, y0, y1) in enumerate(zip(xs, xs[1:], ys, ys[1:], strict=False)):
+    last = len(segments) - 1
+    for i, (x0, x1, slope, y0) in enumerate(segments):
         part = x if i == last else np.empty_like(x)  # no later segment reads x after the last
         np.clip(x, x0, x1, out=part)
         if x0:
             part -= x0
-        slope = (y1 - y0) / (x1 - x0)
         if slope != 1.0:
             part *= slope
         if share is None:

@@ -174,8 +174,9 @@ def radix_order(key: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _composite(columns: tuple[np.ndarray, ...], ranges: tuple[int, ...]) -> np.ndarray:
-    composite = np.zeros(columns[0].shape[0], dtype=np.int64)
-    for column, r in zip(columns, ranges, strict=True):
+    """The key columns packed into one integer per row: Σ column · (product of the later ranges)."""
+    composite = columns[0].astype(np.int64)  # a fresh array: callers change it in place
+    for column, r in zip(columns[1:], ranges[1:], strict=True):
         composite *= r
         composite += column
     return composite
