@@ -62,8 +62,16 @@ def test_submission_order_dense_with_missing_latest():
     assert submission_order([3, None, 1, 3]).tolist() == [1, 2, 0, 1]
 
 
-@pytest.mark.parametrize("ranges", [(9000, 2001, 900, 5000), (70000,), (2**20, 2**20, 2**20)])
-def test_large_rankings_take_the_radix_path_and_match_a_lexsort(ranges):
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        (9000, 2001, 900, 5000),  # 48 key bits + 13 index bits: one packed sort
+        (70000,),
+        (2**17, 2**17, 2**17),  # 51 + 13 = 64 bits: the packed sort on unsigned words, full width
+        (2**20, 2**20, 2**20),  # 60 + 13 bits: radix passes
+    ],
+)
+def test_large_rankings_match_a_lexsort(ranges):
     from scipy.stats import rankdata
 
     from scoring.rank import RADIX_MIN
