@@ -7,6 +7,7 @@ import io
 import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -148,6 +149,46 @@ def test_verified_rate_feeds_the_engine_and_flags_candidates(client, scored, ses
     assert used == expected
     body = client.get(f"/programs/{program.id}/spot-checks").get_data(as_text=True)
     assert "名册核实率 40%，低于 60%" in body
+
+
+def test_replaced_evidence_is_removed_once_nothing_uses_it(app, client, scored, session):
+    from tests.webapp.test_uploads import make_png
+    from webapp.applications.uploads import open_stored
+
+    program, apps, _experts = scored
+    _roster(session, apps[0], 6)
+    _post(client, f"/programs/{program.id}/spot-checks", {"application_id": str(apps[0].id), "seed": "1",
+                                                          "size": "", "inspector_id": ""})
+    check = session.scalar(select(SpotCheck))
+    entry_id = check.entries[0].id
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+
+    def record(png):
+        _post(client, f"/spot-checks/{check.id}", {"entry_id": str(entry_id), "status": "verified", "note": "",
+                                                    "evidence": (io.BytesIO(png), "现场照片.png")},
+              content_type="multipart/form-data")
+        session.expire_all()
+        return session.get(SpotCheckEntry, entry_id).evidence_sha256
+
+    first = record(make_png(2, 2))
+    second = record(make_png(3, 3))
+    assert first and second and first != second
+    assert open_stored(upload_dir, second).is_file()
+    with pytest.raises(FileNotFoundError):
+        open_stored(upload_dir, first)  # replaced and used nowhere else: removed after the commit
+
+    # evidence that another entry also holds stays on disk when one of them replaces it
+    other_id = check.entries[1].id
+    shared = make_png(5, 5)
+    _post(client, f"/spot-checks/{check.id}", {"entry_id": str(other_id), "status": "verified", "note": "",
+                                                "evidence": (io.BytesIO(shared), "另一张.png")},
+          content_type="multipart/form-data")
+    third = record(shared)
+    assert session.get(SpotCheckEntry, other_id).evidence_sha256 == third
+    record(make_png(6, 6))
+    assert open_stored(upload_dir, third).is_file()
+    with pytest.raises(FileNotFoundError):
+        open_stored(upload_dir, second)
 
 
 def test_not_verified_without_note_refused(client, scored, session):

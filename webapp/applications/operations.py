@@ -202,8 +202,9 @@ def _referenced(sha256: str) -> bool:
 _PENDING_REMOVALS = "upload_removals"
 
 
-def _remove_after_commit(sha256: str) -> None:
-    """Remove a stored file once the deletion of its last row is committed (never if it rolls back).
+def release_upload(sha256: str) -> None:
+    """Remove a stored file once the change that dropped its last reference is committed (never if it
+    rolls back).
 
     The reference check runs now, inside the transaction; the file goes only if it was not stored again
     since (storing existing content renews its modification time), so that a concurrent upload of the
@@ -379,7 +380,7 @@ def delete_attachment(attachment: Attachment, *, actor) -> None:
     db.session.delete(attachment)
     _touch(application)
     db.session.flush()
-    _remove_after_commit(sha256)
+    release_upload(sha256)
     log_event("application.delete_file", obj=application, actor=actor, detail=detail)
 
 

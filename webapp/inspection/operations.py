@@ -371,6 +371,7 @@ def record_check(
     """The inspector's finding for one sampled entry, with notes and an optional evidence file."""
     from pathlib import Path
 
+    from webapp.applications.operations import release_upload
     from webapp.applications.uploads import UploadRejected, store_upload
 
     if not can_inspect(actor, entry.spot_check):
@@ -380,6 +381,7 @@ def record_check(
     note = (note or "").strip()
     if status != CheckStatus.verified and not note:
         raise InspectionError(["核查结论不是“属实”时，请写明核查情况。"])
+    replaced = None
     if upload is not None:
         try:
             stored = store_upload(
@@ -390,6 +392,8 @@ def record_check(
             )
         except UploadRejected as exc:
             raise InspectionError([exc.message]) from None
+        if entry.evidence_sha256 and entry.evidence_sha256 != stored.sha256:
+            replaced = entry.evidence_sha256
         entry.evidence_name, entry.evidence_sha256, entry.evidence_mime = (
             stored.original_name,
             stored.sha256,
@@ -399,6 +403,8 @@ def record_check(
     entry.status, entry.note = status, note
     entry.recorded_by_id, entry.recorded_at = actor.id, now()
     db.session.flush()
+    if replaced is not None:
+        release_upload(replaced)  # the earlier evidence goes once this is committed, if nothing else uses it
     log_event(
         "spotcheck.record",
         obj=entry.spot_check.application,
