@@ -59,8 +59,10 @@ def test_units_reference_data_shape(session):
     assert all(u.code[:2] == u.parent_code[:2] for u in units if u.parent_code)
 
 
-def test_seed_demo_builds_campaign_and_prints_logins(app, session):
-    result = app.test_cli_runner().invoke(args=["seed", "demo"])
+def test_seed_demo_builds_campaign_prints_logins_and_refuses_a_second_time(app, session, client, login):
+    """One build of the demo (each takes seconds) for everything the command itself promises."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
     assert "所有演示账户的密码均为：Kexie@2014demo" in result.output
     for username in ("admin", "auditor", "office", "finance", "expert01", "u110000c", "u110000l"):
@@ -85,25 +87,17 @@ def test_seed_demo_builds_campaign_and_prints_logins(app, session):
     for line in ("expert09", "http://127.0.0.1:5000/publicity", "1 件调查中"):
         assert line in result.output
 
+    # the printed password works, and the campaign page shows both programmes' phases
+    assert login("office", password="Kexie@2014demo").status_code == 302
+    body = client.get("/campaigns").get_data(as_text=True)
+    assert "公示" in body and "定案" in body
 
-def test_seed_demo_twice_refused_cleanly(app, session):
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    # a second run refuses cleanly and changes nothing
+    users = session.scalar(select(func.count()).select_from(User))
     again = runner.invoke(args=["seed", "demo"])
     assert again.exit_code == 1
     assert "演示数据已存在" in again.output
-
-
-def test_demo_login_works_with_printed_password(app, session, client, login):
-    app.test_cli_runner().invoke(args=["seed", "demo"])
-    assert login("office", password="Kexie@2014demo").status_code == 302
-
-
-def test_demo_campaign_page_shows_publicity_and_final(app, session, client, login):
-    app.test_cli_runner().invoke(args=["seed", "demo"])
-    login("office", password="Kexie@2014demo")
-    body = client.get("/campaigns").get_data(as_text=True)
-    assert "公示" in body and "定案" in body
+    assert session.scalar(select(func.count()).select_from(User)) == users
 
 
 def test_create_admin_command_refuses_weak_password(app, session):
