@@ -212,3 +212,40 @@ def test_formula_units_from_floats_alone_agree_with_exact(rows):
             for k, c in enumerate(rubric.formula_criteria):
                 assert got[0][i, k] == int(scores[c.key].points.scaleb(1))
                 assert got[2][i, k] == (f"not_applicable:{c.key}" in scores[c.key].flags)
+
+
+@st.composite
+def curves(draw):
+    """Curves of 2 to 6 points (a long one is interpolated, a short one summed by segment), starting
+    anywhere, rising or falling, with x values that make exact halves likely."""
+    n = draw(st.integers(2, 6))
+    xs = sorted(draw(st.sets(st.sampled_from(["0", "0.125", "0.25", "0.5", "0.75", "1", "1.5", "2", "4"]),
+                             min_size=n, max_size=n)), key=D)
+    ys = [draw(st.sampled_from(["0", "0.2", "0.25", "0.5", "0.8", "1"])) for _ in xs]
+    return [[D(x), D(y)] for x, y in zip(xs, ys, strict=True)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    curve=curves(),
+    weighted=st.booleans(),
+    rows=st.lists(st.tuples(count, count, amount), min_size=1, max_size=30),
+)
+def test_formula_units_follow_any_curve_exactly(curve, weighted, rows):
+    """Every curve shape, with one term or two weighted terms, against the exact fractions."""
+    terms = [{"weight": D(1), "numerator": "a", "denominator": "b", "curve": curve}]
+    if weighted:
+        terms = [
+            {"weight": D("0.4"), "numerator": "a", "denominator": "b", "curve": curve},
+            {"weight": D("0.6"), "numerator": "c", "curve": curve},
+        ]
+    rubric = make_rubric(
+        decimals=2, indicators=(("a", "count"), ("b", "count"), ("c", "amount")), formula=(("f", "9", terms),)
+    )
+    exact_rows = [{"a": a, "b": b, "c": c} for a, b, c in rows]
+    values = np.array([[np.nan if v is None else float(v) for v in (a, b, c)] for a, b, c in rows])
+    units, _, not_applicable = formula_units(rubric, values)
+    for i, figs in enumerate(exact_rows):
+        score = formula_scores(rubric, figs)["f"]
+        assert units[i, 0] == int(score.points.scaleb(2))
+        assert not_applicable[i, 0] == ("not_applicable:f" in score.flags)
