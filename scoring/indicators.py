@@ -449,6 +449,8 @@ def _exact_units_rows(
     p_bound, q_bound, w_bound = 0, 1, 0
     for (_, _, weight, points, regions), (big_n, big_d, _) in zip(plan, ratios_of, strict=True):
         n_max, d_max = int(np.max(np.abs(big_n))), int(np.max(big_d))
+        limit = max(limit, weight, *(abs(v) for point in points for v in point))
+        limit = max(limit, *(abs(v) for region in regions for v in region))
         for xn, xd in points:
             limit = max(limit, n_max * xd + abs(xn) * d_max)
         p_term = max(abs(an) * bd * d_max + abs(bn) * ad * n_max for an, ad, bn, bd in regions) * weight

@@ -249,3 +249,15 @@ def test_formula_units_follow_any_curve_exactly(curve, weighted, rows):
         score = formula_scores(rubric, figs)["f"]
         assert units[i, 0] == int(score.points.scaleb(2))
         assert not_applicable[i, 0] == ("not_applicable:f" in score.flags)
+
+
+def test_formula_units_with_a_curve_point_beyond_int64():
+    """A curve point whose exact denominator does not fit 64 bits sends the settlement to Python integers."""
+    tiny = D("0.0000000000000000000001")  # 10**-22
+    curve = [[0, D("0.05")], [tiny, D("0.5")]]  # 0.05 points at x = 0: a half at one decimal
+    terms = [{"weight": D(1), "numerator": "a", "denominator": "b", "curve": curve}]
+    rubric = make_rubric(decimals=1, indicators=(("a", "count"), ("b", "count")), formula=(("f", "1", terms),))
+    exact_rows = [{"a": D(0), "b": D(4)}, {"a": D(0), "b": D(7)}]  # every x is 0: only the curve is large
+    values = np.array([[float(r["a"]), float(r["b"])] for r in exact_rows])
+    units = formula_units(rubric, values, exact_rows)[0][:, 0]
+    assert units.tolist() == [int(formula_scores(rubric, f)["f"].points.scaleb(1)) for f in exact_rows]
