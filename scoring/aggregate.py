@@ -339,8 +339,8 @@ def _packed_sums(
       restores it exactly. A count field on top (every review adds one) gives each application's number
       of reviews from the same weighted bincount that sums every criterion.
     * Another column of the same product gives each review's rule 2 key ``(t, expert, row)`` packed
-      into an exact float below 2**53 (each field on whole bits, so shifts take it apart); its per-application minimum and maximum
-      name the first and the last review of rule 2.
+      into an exact float below 2**53 (each field on whole bits, so shifts take it apart); its
+      per-application minimum and maximum name the first and the last review of rule 2.
     * The fields are sized for a guessed largest number of reviews per application (the mean rounded up,
       and as many more as fit the same words). An application with more reviews would overflow into the
       count field, which then reads more than the guess: that is checked, and the words are rebuilt for
