@@ -516,3 +516,12 @@ def test_english_chart_legends_neither_overlap_nor_leave_the_chart(english):
             )  # the next entry's marker is 30 wide
         last_x, last_label = legend[-1]
         assert last_x + _text_width(last_label) <= WIDTH, legend
+
+
+def test_messages_outside_a_request_are_chinese(app):
+    """The ``flask`` commands run with an application but no request: messages keep their Chinese text."""
+    from flask_babel import gettext
+
+    with app.app_context():
+        assert gettext("请先登录。") == "请先登录。"
+        assert gettext("已记录第 %(n)s 行的核查结论。", n=3) == "已记录第 3 行的核查结论。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +14,10 @@ from webapp.core.timeutil import format_beijing, now
 
 
 def select_locale() -> str:
+    """The interface language: the visitor's choice in the session, else Chinese. Outside a request (the
+    ``flask`` commands) it is always the default, so messages keep their Chinese text there."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang
