@@ -525,3 +525,45 @@ def test_messages_outside_a_request_are_chinese(app):
     with app.app_context():
         assert gettext("请先登录。") == "请先登录。"
         assert gettext("已记录第 %(n)s 行的核查结论。", n=3) == "已记录第 3 行的核查结论。"
+
+
+def test_operation_problems_follow_the_interface_language(i18n_client, make_user, login):
+    """A problem an operation raises (here the password rules) is shown in the language the user chose."""
+    from tests.conftest import PASSWORD
+
+    user = make_user(Role.office)
+    login(user)
+
+    def attempt() -> str:
+        page = i18n_client.get("/account/password").get_data(as_text=True)
+        return i18n_client.post("/account/password", data={
+            "csrf_token": csrf_token(page), "current_password": PASSWORD,
+            "new_password": "Ab1!x", "confirm": "Ab1!x"}).get_data(as_text=True)
+
+    assert "密码至少需要 10 个字符（当前 5 个）。" in attempt()
+    switch_language(i18n_client, "en", page="/account/password")
+    english = attempt()
+    assert "The password must be at least 10 characters long (currently 5)." in english
+    assert "密码至少需要" not in english
+
+
+def test_refused_phase_move_shown_in_english_is_audited_in_chinese(app, session, make_program, compiled_catalogs):
+    """A phase guard's reason reaches the user in their language; the audit log keeps the Chinese."""
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from webapp.audit.models import AuditEvent
+    from webapp.campaigns.models import Phase, ProgramKind
+    from webapp.campaigns.operations import CampaignError, advance_phase
+
+    if compiled_catalogs:
+        forget_translations(app)
+    program = make_program(ProgramKind.post_subsidy, phase=Phase.formal_check)
+    with app.test_request_context("/"), force_locale("en"):
+        with pytest.raises(CampaignError) as refused:
+            advance_phase(program, Phase.review)  # no application has passed the formal check
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "program.phase")
+                                .order_by(AuditEvent.id.desc())).first()
+    shown = refused.value.problems[0]
+    assert shown and not CJK_RUN.search(shown)
+    assert event.detail_data["reason"] == "没有通过形式审查的申报，无法进入专家评审。"

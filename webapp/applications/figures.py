@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
@@ -50,27 +51,33 @@ def parse_figures(
             number = Decimal(text)
         except InvalidOperation:
             errors.setdefault(indicator.key, []).append(
-                f"“{indicator.title}”应填写数字，“{raw.get(indicator.key)}”不是数字。"
+                _("“%(title)s”应填写数字，“%(text)s”不是数字。", title=indicator.title, text=raw.get(indicator.key))
             )
             continue
         if not number.is_finite():
-            errors.setdefault(indicator.key, []).append(f"“{indicator.title}”应填写数字。")
+            errors.setdefault(indicator.key, []).append(_("“%(title)s”应填写数字。", title=indicator.title))
             continue
         if number < 0:
-            errors.setdefault(indicator.key, []).append(f"“{indicator.title}”不能为负数，请填写 0 或正数。")
+            errors.setdefault(indicator.key, []).append(
+                _("“%(title)s”不能为负数，请填写 0 或正数。", title=indicator.title)
+            )
             continue
         if indicator.kind == "count" and number != number.to_integral_value():
             errors.setdefault(indicator.key, []).append(
-                f"“{indicator.title}”是个数，应填写整数（如 {number.to_integral_value()}），不能有小数。"
+                _(
+                    "“%(title)s”是个数，应填写整数（如 %(example)s），不能有小数。",
+                    title=indicator.title,
+                    example=number.to_integral_value(),
+                )
             )
             continue
         if indicator.kind == "amount" and number.as_tuple().exponent < -2:
             errors.setdefault(indicator.key, []).append(
-                f"“{indicator.title}”是金额，最多保留两位小数（元、角、分）。"
+                _("“%(title)s”是金额，最多保留两位小数（元、角、分）。", title=indicator.title)
             )
             continue
         if number >= Decimal("1e15"):
-            errors.setdefault(indicator.key, []).append(f"“{indicator.title}”数值过大，请核对。")
+            errors.setdefault(indicator.key, []).append(_("“%(title)s”数值过大，请核对。", title=indicator.title))
             continue
         values[indicator.key] = number.quantize(Decimal(1)) if indicator.kind == "count" else number
     warnings = []
@@ -84,10 +91,24 @@ def parse_figures(
         s_title, l_title = rubric.indicator(smaller).title, rubric.indicator(larger).title
         if is_error:
             errors.setdefault(smaller, []).append(
-                f"“{s_title}”（{a}）不能大于“{l_title}”（{b}），请核对后修改其中一项。"
+                _(
+                    "“%(smaller)s”（%(a)s）不能大于“%(larger)s”（%(b)s），请核对后修改其中一项。",
+                    smaller=s_title,
+                    a=a,
+                    larger=l_title,
+                    b=b,
+                )
             )
         else:
-            warnings.append(f"提示：“{s_title}”（{a}）大于“{l_title}”（{b}），请确认数据无误。")
+            warnings.append(
+                _(
+                    "提示：“%(smaller)s”（%(a)s）大于“%(larger)s”（%(b)s），请确认数据无误。",
+                    smaller=s_title,
+                    a=a,
+                    larger=l_title,
+                    b=b,
+                )
+            )
     return values, FigureProblems(errors, warnings)
 
 

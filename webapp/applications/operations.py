@@ -17,6 +17,7 @@ from time import time as wall_time
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from webapp.applications.roster import RosterParse, parse_roster
 from webapp.applications.uploads import (
     StoredFile,
     UploadRejected,
+    join_sentences,
     open_stored,
     remove_if_unreferenced,
     store_upload,
@@ -47,6 +49,7 @@ from webapp.audit.operations import log_event
 from webapp.campaigns.models import Phase, Program, ProgramKind
 from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
+from webapp.core.i18n import N_
 from webapp.core.timeutil import beijing, beijing_datetime, beijing_today, format_beijing, now
 from webapp.core.workdays import nth_working_day
 from webapp.units.models import Unit
@@ -56,7 +59,7 @@ MIN_RECOMMENDATION = 20
 
 
 class ApplicationError(ValueError):
-    """A refused action; ``problems`` are Chinese messages for the user."""
+    """A refused action; ``problems`` are messages for the user, in the interface language."""
 
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
@@ -81,7 +84,7 @@ def find_application(program: Program, unit: Unit) -> Application | None:
 def start_application(program: Program, unit: Unit, *, actor) -> Application:
     """A unit starts its post-subsidy application (pilot applications come from office nomination)."""
     if ProgramKind(program.kind) != ProgramKind.post_subsidy:
-        raise ApplicationError(["试点示范项目由中国科协邀请申报，不能自行创建申报。"])
+        raise ApplicationError([_("试点示范项目由中国科协邀请申报，不能自行创建申报。")])
     _require(rules.accepting(program, now()))
     existing = find_application(program, unit)
     if existing is not None:
@@ -92,11 +95,13 @@ def start_application(program: Program, unit: Unit, *, actor) -> Application:
 def nominate(program: Program, unit: Unit, *, actor) -> Application:
     """Office invites a unit to apply for the pilot program (邀请申报)."""
     if ProgramKind(program.kind) != ProgramKind.pilot:
-        raise ApplicationError(["只有试点示范项目采用邀请申报。"])
+        raise ApplicationError([_("只有试点示范项目采用邀请申报。")])
     if Phase(program.phase) not in (Phase.setup, Phase.open):
-        raise ApplicationError([f"项目已进入“{program.phase_label}”阶段，不能再邀请申报。"])
+        raise ApplicationError(
+            [_("项目已进入“%(phase)s”阶段，不能再邀请申报。", phase=_(program.phase_label))]
+        )
     if find_application(program, unit) is not None:
-        raise ApplicationError([f"{unit.name}已在邀请名单中。"])
+        raise ApplicationError([_("%(unit)s已在邀请名单中。", unit=unit.name)])
     return _create(program, unit, actor=actor, nominated_by=actor)
 
 
@@ -284,7 +289,7 @@ def _store(
     remaining = per_application - used
     if remaining <= 0:
         raise ApplicationError(
-            [f"本申报的材料已达 {per_application // MB} MB 上限，请删除不需要的文件后再上传。"]
+            [_("本申报的材料已达 %(limit)s MB 上限，请删除不需要的文件后再上传。", limit=per_application // MB)]
         )
     limit = min(per_file, remaining)
     kwargs = {"upload_dir": _upload_dir(), "max_bytes": limit, "expect_kind": expect_kind}
@@ -294,8 +299,15 @@ def _store(
         stored = store_upload(stream, filename, **kwargs)
     except UploadRejected as exc:
         message = exc.message
-        if limit < per_file and "上限" in message:
-            message += f"（本申报剩余可用空间 {remaining / MB:.2f} MB，总上限 {_mb(per_application)} MB。）"
+        if limit < per_file and exc.too_large:
+            message = join_sentences(
+                message,
+                _(
+                    "（本申报剩余可用空间 %(remaining)s MB，总上限 %(total)s MB。）",
+                    remaining=f"{remaining / MB:.2f}",
+                    total=_mb(per_application),
+                ),
+            )
         raise ApplicationError([message]) from None
     return stored
 
@@ -314,17 +326,21 @@ def add_evidence(
     rubric = rubric_of(application.program)
     keys = {c.key: c for c in rubric.expert_criteria}
     if criterion not in keys:
-        raise ApplicationError(["请选择材料对应的评分项目。"])
+        raise ApplicationError([_("请选择材料对应的评分项目。")])
     title = (title or "").strip()
     if not title:
-        raise ApplicationError(["请填写材料标题，例如“2014年企业科协工作总结”。"])
+        raise ApplicationError([_("请填写材料标题，例如“2014年企业科协工作总结”。")])
     stored = _store(application, stream, filename)
     try:
         for other in application.attachments_for(AttachmentPurpose.evidence):
             if other.sha256 == stored.sha256 and other.criterion == criterion:
                 raise ApplicationError(
                     [
-                        f"同一文件已作为“{keys[criterion].title}”的材料上传过（标题：{other.title}），无需重复上传。"
+                        _(
+                            "同一文件已作为“%(criterion)s”的材料上传过（标题：%(title)s），无需重复上传。",
+                            criterion=keys[criterion].title,
+                            title=other.title,
+                        )
                     ]
                 )
         attachment = _attachment(application, AttachmentPurpose.evidence, criterion, title, stored, actor)
@@ -414,7 +430,7 @@ def import_roster(application: Application, *, stream: BinaryIO, filename: str, 
     """Replace the roster with an uploaded XLSX; any row error refuses the whole file (nothing saved)."""
     _require(rules.can_add_material(actor, application, now()))
     if rules.in_correction_window(application, now()) and application.roster:
-        raise ApplicationError(["补正期间只能补充缺少的材料：名册已上传，不能替换。"])
+        raise ApplicationError([_("补正期间只能补充缺少的材料：名册已上传，不能替换。")])
     stored = _store(application, stream, filename, expect_kind="xlsx", allowed={"xlsx"})
     try:
         parse = parse_roster(stored.path, year=application.program.campaign.year, today=beijing_today())
@@ -493,7 +509,7 @@ def add_recommendation_letter(
     try:
         old = application.attachments_for(AttachmentPurpose.recommendation_letter)
         if rules.in_correction_window(application, now()) and old:
-            raise ApplicationError(["补正期间只能补充缺少的材料：盖章推荐函已上传，不能替换。"])
+            raise ApplicationError([_("补正期间只能补充缺少的材料：盖章推荐函已上传，不能替换。")])
         for attachment in old:
             application.attachments.remove(attachment)
             db.session.delete(attachment)
@@ -507,22 +523,32 @@ def add_recommendation_letter(
     return attachment
 
 
-def missing_parts(application: Application) -> list[str]:
-    """Every part still missing before the application can be submitted, named in Chinese."""
+def _missing(application: Application) -> list[tuple[str, dict[str, object]]]:
+    """Every part still missing, as (Chinese message, its values): see :func:`missing_parts`."""
     rubric = rubric_of(application.program)
     values = application.figure_values()
-    missing = [f"数据“{i.title}”未填写" for i in rubric.indicators if values.get(i.key) is None]
+    missing: list[tuple[str, dict[str, object]]] = [
+        (N_("数据“%(title)s”未填写"), {"title": i.title}) for i in rubric.indicators if values.get(i.key) is None
+    ]
     for criterion in rubric.expert_criteria:
         if not application.attachments_for(AttachmentPurpose.evidence, criterion.key):
-            missing.append(f"“{criterion.title}”的佐证材料未上传")
+            missing.append((N_("“%(title)s”的佐证材料未上传"), {"title": criterion.title}))
     new = values.get("enterprise_kexie_new")
     if new is not None and new > 0 and not application.roster:
-        missing.append("新建企业科协名册未上传")
+        missing.append((N_("新建企业科协名册未上传"), {}))
     if len((application.recommendation or "").strip()) < MIN_RECOMMENDATION:
-        missing.append(f"负责人推荐意见未填写（至少 {MIN_RECOMMENDATION} 字）")
+        missing.append((N_("负责人推荐意见未填写（至少 %(n)s 字）"), {"n": MIN_RECOMMENDATION}))
     if not application.attachments_for(AttachmentPurpose.recommendation_letter):
-        missing.append("盖章推荐函未上传")
+        missing.append((N_("盖章推荐函未上传"), {}))
     return missing
+
+
+def missing_parts(application: Application, *, translate: bool = True) -> list[str]:
+    """Every part still missing before the application can be submitted, in the interface language
+    (``translate=False``: in Chinese, as the audit log keeps it)."""
+    if translate:
+        return [_(message, **values) for message, values in _missing(application)]
+    return [message % values if values else message for message, values in _missing(application)]
 
 
 def manifest_of(application: Application, at: datetime) -> dict:
@@ -563,7 +589,7 @@ def submit(application: Application, *, actor) -> Receipt:
     """The leader submits (or resubmits after a correction); issues a receipt (回执)."""
     at = now()
     _require(rules.can_submit(actor, application, at))
-    missing = missing_parts(application)
+    missing = missing_parts(application, translate=False)
     if missing:
         log_event(
             "application.submit",
@@ -572,7 +598,8 @@ def submit(application: Application, *, actor) -> Receipt:
             result=AuditResult.denied,
             detail={"missing": missing},
         )
-        raise ApplicationError(["申报材料不完整，不能提交：" + "；".join(missing) + "。"])
+        shown = _("；").join(missing_parts(application))
+        raise ApplicationError([_("申报材料不完整，不能提交：%(missing)s。", missing=shown)])
     previous = ApplicationStatus(application.status)
     application.status = ApplicationStatus.submitted
     application.submitted_at = at
@@ -647,12 +674,13 @@ def formal_check(
     _require(rules.can_check(actor, application))
     note = (note or "").strip()
     if decision != CheckDecision.passed and not note:
-        what = "需补正的材料" if decision == CheckDecision.returned else "不通过的理由"
-        raise ApplicationError([f"请写明{what}，单位将看到这段说明。"])
+        if decision == CheckDecision.returned:
+            raise ApplicationError([_("请写明需补正的材料，单位将看到这段说明。")])
+        raise ApplicationError([_("请写明不通过的理由，单位将看到这段说明。")])
     until = None
     if decision == CheckDecision.returned:
         if not 1 <= working_days <= 10:
-            raise ApplicationError(["补正期限应为 1 至 10 个工作日。"])
+            raise ApplicationError([_("补正期限应为 1 至 10 个工作日。")])
         until, _known = correction_deadline(now(), working_days)
     check = FormalCheck(
         application=application,
@@ -691,7 +719,7 @@ def reject_expired_correction(application: Application, *, actor) -> FormalCheck
         and application.correction_until is not None
         and now() > application.correction_until
     ):
-        raise ApplicationError(["只有补正期限已过仍未重新提交的申报可以据此不予通过。"])
+        raise ApplicationError([_("只有补正期限已过仍未重新提交的申报可以据此不予通过。")])
     check = FormalCheck(
         application=application,
         decision=CheckDecision.rejected,
@@ -718,18 +746,18 @@ def reject_expired_correction(application: Application, *, actor) -> FormalCheck
 def save_payee(application: Application, *, payee_name: str, bank_name: str, bank_account: str, actor) -> None:
     """收款信息 (payee, bank, account): the unit may keep it current until the program is paid."""
     if not rules.is_member(actor, application):
-        raise ApplicationError(["只有本单位的填报员和负责人可以填写收款信息。"])
+        raise ApplicationError([_("只有本单位的填报员和负责人可以填写收款信息。")])
     if Phase(application.program.phase) == Phase.paid:
-        raise ApplicationError(["资助已拨付，收款信息不能再修改。"])
+        raise ApplicationError([_("资助已拨付，收款信息不能再修改。")])
     payee_name, bank_name = (payee_name or "").strip(), (bank_name or "").strip()
     account = "".join((bank_account or "").split()).replace("-", "")
     problems = []
     if not payee_name:
-        problems.append("请填写收款单位全称（与银行开户名一致）。")
+        problems.append(_("请填写收款单位全称（与银行开户名一致）。"))
     if not bank_name:
-        problems.append("请填写开户银行（具体到支行）。")
+        problems.append(_("请填写开户银行（具体到支行）。"))
     if not account.isdigit() or not 8 <= len(account) <= 32:
-        problems.append("银行账号应为 8 至 32 位数字（可含空格或短横线分隔），请核对。")
+        problems.append(_("银行账号应为 8 至 32 位数字（可含空格或短横线分隔），请核对。"))
     if problems:
         raise ApplicationError(problems)
     before = [application.payee_name, application.bank_name, application.bank_account]

@@ -2,12 +2,12 @@
 
 Real rosters are filled in by hand by 47 units: title rows above the header, merged cells, Chinese header
 variants, full-width digits and spaces, Excel date cells, serial numbers and text dates, blank rows, totals
-rows, example rows left in place. ``parse_roster`` reads what it can and says, in Chinese and with the row
-number Excel shows, what must be fixed; any problem means the import saves nothing. ``roster_template``
-writes the XLSX the applicant downloads, which ``parse_roster`` reads back.
+rows, example rows left in place. ``parse_roster`` reads what it can and says, in the interface language
+and with the row number Excel shows, what must be fixed; any problem means the import saves nothing.
+``roster_template`` writes the XLSX the applicant downloads, which ``parse_roster`` reads back.
 
-Pure module: no Flask, no database. openpyxl reads the workbook (it keeps merged cells, which pandas alone
-loses); the chosen columns are handled as a pandas frame.
+Pure module: no database (Flask-Babel only translates its messages). openpyxl reads the workbook (it keeps
+merged cells, which pandas alone loses); the chosen columns are handled as a pandas frame.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import xlsxwriter
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
@@ -149,7 +150,7 @@ class RosterRow:
 class RosterProblem:
     row: int | None  # spreadsheet row (None for file-level problems)
     column: str | None  # the Chinese column name as in the file
-    message: str  # Chinese: what is wrong and how to fix it
+    message: str  # in the interface language: what is wrong and how to fix it
 
 
 @dataclass(frozen=True)
@@ -234,31 +235,35 @@ def _read_bytes(source: Path | BinaryIO) -> bytes:
         return Path(source).read_bytes()
     data = source.read()
     if isinstance(data, str):
-        raise _FileProblem("文件不是 XLSX 格式，请上传用 Excel 保存的 .xlsx 文件。")
+        raise _FileProblem(_("文件不是 XLSX 格式，请上传用 Excel 保存的 .xlsx 文件。"))
     return data
 
 
 def _check_container(data: bytes) -> None:
     if not data:
-        raise _FileProblem("文件是空的（0 字节），请重新选择名册文件。")
+        raise _FileProblem(_("文件是空的（0 字节），请重新选择名册文件。"))
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise _FileProblem(
-            "文件是旧版 Excel（.xls）格式或设置了打开密码，无法读取。请在 Excel 中“另存为” .xlsx 格式（不加密）后重新上传。"
+            _(
+                "文件是旧版 Excel（.xls）格式或设置了打开密码，无法读取。请在 Excel 中“另存为” .xlsx 格式（不加密）后重新上传。"
+            )
         )
     if not data.startswith(b"PK\x03\x04"):
         raise _FileProblem(
-            "文件不是 XLSX 格式（可能是 CSV、文本或其他文件改了扩展名），无法读取。请下载名册模板，在 Excel 中填写后保存为 .xlsx 上传。"
+            _(
+                "文件不是 XLSX 格式（可能是 CSV、文本或其他文件改了扩展名），无法读取。请下载名册模板，在 Excel 中填写后保存为 .xlsx 上传。"
+            )
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             names = {info.filename for info in members}
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _FileProblem("文件已损坏，无法作为 XLSX 打开。请在 Excel 中重新保存为 .xlsx 后上传。") from exc
+        raise _FileProblem(_("文件已损坏，无法作为 XLSX 打开。请在 Excel 中重新保存为 .xlsx 后上传。")) from exc
     if "xl/workbook.xml" not in names and not any(n.endswith("/workbook.xml") for n in names):
-        raise _FileProblem("文件是压缩包但不是 Excel 工作簿（.xlsx），请上传用 Excel 保存的名册。")
+        raise _FileProblem(_("文件是压缩包但不是 Excel 工作簿（.xlsx），请上传用 Excel 保存的名册。"))
     if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise _FileProblem("文件解压后过大，不像是名册。请只保留名册工作表，另存为 .xlsx 后重新上传。")
+        raise _FileProblem(_("文件解压后过大，不像是名册。请只保留名册工作表，另存为 .xlsx 后重新上传。"))
 
 
 def _load(data: bytes):
@@ -271,7 +276,7 @@ def _load(data: bytes):
             return load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise _FileProblem(
-            "文件已损坏或不是有效的 XLSX 工作簿，无法读取。请在 Excel 中重新保存为 .xlsx 后上传。"
+            _("文件已损坏或不是有效的 XLSX 工作簿，无法读取。请在 Excel 中重新保存为 .xlsx 后上传。")
         ) from exc
 
 
@@ -309,7 +314,7 @@ class _Sheet:
             yield r, row
 
     def is_empty(self) -> bool:
-        return all(_is_blank(v) for _, row in self.rows() for v in row)
+        return all(_is_blank(v) for _unused, row in self.rows() for v in row)
 
 
 @dataclass(frozen=True)
@@ -460,14 +465,15 @@ def parse_roster(
     today: date | None = None,
 ) -> RosterParse:
     """Read a roster XLSX. ``year``: founding dates must fall in it. ``today`` (default: today in Beijing):
-    later founding dates are refused. Problems are in Chinese; if there are any, nothing should be saved."""
+    later founding dates are refused. Problems are in the interface language; if there are any, nothing
+    should be saved."""
     today = today or datetime.now(BEIJING).date()
     try:
         workbook = _load(_read_bytes(source))
     except _FileProblem as problem:
         return _empty_result(problem.message)
     except OSError:
-        return _empty_result("无法读取上传的文件，请重新上传。")
+        return _empty_result(_("无法读取上传的文件，请重新上传。"))
 
     try:
         sheets = [_Sheet(ws) for ws in workbook.worksheets]
@@ -479,16 +485,24 @@ def parse_roster(
                 break
         if chosen is None:
             if all(sheet.is_empty() for sheet in sheets):
-                return _empty_result("名册是空的：文件中没有任何内容。请下载名册模板，填写后重新上传。")
-            expected = "、".join(FIELDS.values())
+                return _empty_result(_("名册是空的：文件中没有任何内容。请下载名册模板，填写后重新上传。"))
+            expected = _("、").join(FIELDS.values())  # the column names stay as the file must write them
             return _empty_result(
-                f"在各工作表的前 {HEADER_SCAN_ROWS} 行中没有找到名册表头。表头应包含以下列：{expected}"
-                "（至少要有“企业科协名称”和“成立时间”）。请使用下载的名册模板填写。"
+                _(
+                    "在各工作表的前 %(rows)s 行中没有找到名册表头。表头应包含以下列：%(columns)s"
+                    "（至少要有“企业科协名称”和“成立时间”）。请使用下载的名册模板填写。",
+                    rows=HEADER_SCAN_ROWS,
+                    columns=expected,
+                )
             )
         sheet, header = chosen
         if "founded_on" not in header.columns:
             return _empty_result(
-                f"工作表“{sheet.title}”第 {header.row} 行的表头缺少“成立时间”列（也可写作成立日期、批准成立时间），请补上后重新上传。",
+                _(
+                    "工作表“%(sheet)s”第 %(row)s 行的表头缺少“成立时间”列（也可写作成立日期、批准成立时间），请补上后重新上传。",
+                    sheet=sheet.title,
+                    row=header.row,
+                ),
                 sheet.title,
                 header.row,
             )
@@ -516,14 +530,18 @@ def _parse_rows(
             continue
         if len(records) >= max_rows:
             return _empty_result(
-                f"名册数据超过 {max_rows} 行上限，请核对是否误填，或联系管理员。", sheet.title, header.row
+                _("名册数据超过 %(n)s 行上限，请核对是否误填，或联系管理员。", n=max_rows), sheet.title, header.row
             )
         records.append([cells.get(f) for f in DATA_FIELDS])
         numbers.append(r)
 
     if not records:
         return _empty_result(
-            f"名册中没有数据：工作表“{sheet.title}”第 {header.row} 行表头以下没有填写任何企业科协。请至少填写一行后重新上传。",
+            _(
+                "名册中没有数据：工作表“%(sheet)s”第 %(row)s 行表头以下没有填写任何企业科协。请至少填写一行后重新上传。",
+                sheet=sheet.title,
+                row=header.row,
+            ),
             sheet.title,
             header.row,
         )
@@ -553,16 +571,19 @@ def _parse_row(
         return header.labels.get(field, FIELDS[field])
 
     def problem(field: str, message: str) -> None:
-        problems.append(RosterProblem(r, label(field), f"第 {r} 行：{message}"))
+        problems.append(RosterProblem(r, label(field), _("第 %(row)s 行：%(message)s", row=r, message=message)))
 
     name = clean_text(cells.get("name"))
     if not name:
-        problem("name", f"缺少{label('name')}，请填写企业科协的全称。")
+        problem("name", _("缺少%(column)s，请填写企业科协的全称。", column=label("name")))
 
     raw_date = cells.get("founded_on")
     founded_on: date | None = None
     if _is_blank(raw_date):
-        problem("founded_on", f"缺少{label('founded_on')}，请填写如 {DATE_EXAMPLE} 的日期。")
+        problem(
+            "founded_on",
+            _("缺少%(column)s，请填写如 %(example)s 的日期。", column=label("founded_on"), example=DATE_EXAMPLE),
+        )
     else:
         founded_on = _parse_date(raw_date, epoch)
         shown = _shown(raw_date)
@@ -571,21 +592,57 @@ def _parse_row(
             if isinstance(raw_date, str) and _YEAR_MONTH.match(
                 unicodedata.normalize("NFKC", raw_date).strip()
             ):
-                problem("founded_on", f"{col}“{shown}”只有年月，请填写完整日期，如 {DATE_EXAMPLE}。")
+                problem(
+                    "founded_on",
+                    _(
+                        "%(column)s“%(value)s”只有年月，请填写完整日期，如 %(example)s。",
+                        column=col,
+                        value=shown,
+                        example=DATE_EXAMPLE,
+                    ),
+                )
             else:
-                problem("founded_on", f"{col}“{shown}”不是有效日期，请填写如 {DATE_EXAMPLE} 的日期。")
+                problem(
+                    "founded_on",
+                    _(
+                        "%(column)s“%(value)s”不是有效日期，请填写如 %(example)s 的日期。",
+                        column=col,
+                        value=shown,
+                        example=DATE_EXAMPLE,
+                    ),
+                )
         elif founded_on > today:
             problem(
-                "founded_on", f"{col}“{shown}”晚于今天（{today.isoformat()}），请核对后填写实际成立日期。"
+                "founded_on",
+                _(
+                    "%(column)s“%(value)s”晚于今天（%(today)s），请核对后填写实际成立日期。",
+                    column=col,
+                    value=shown,
+                    today=today.isoformat(),
+                ),
             )
             founded_on = None
         elif year is not None and founded_on.year != year:
             problem(
-                "founded_on", f"{col}“{shown}”不在 {year} 年内，名册只填 {year} 年新建的企业科协，请核对。"
+                "founded_on",
+                _(
+                    "%(column)s“%(value)s”不在 %(year)s 年内，名册只填 %(year)s 年新建的企业科协，请核对。",
+                    column=col,
+                    value=shown,
+                    year=year,
+                ),
             )
             founded_on = None
         elif founded_on < EARLIEST_FOUNDING:
-            problem("founded_on", f"{col}“{shown}”早于 {EARLIEST_FOUNDING.year} 年，不像是成立日期，请核对。")
+            problem(
+                "founded_on",
+                _(
+                    "%(column)s“%(value)s”早于 %(year)s 年，不像是成立日期，请核对。",
+                    column=col,
+                    value=shown,
+                    year=EARLIEST_FOUNDING.year,
+                ),
+            )
             founded_on = None
 
     members: int | None = None
@@ -595,11 +652,11 @@ def _parse_row(
         col = label("members")
         shown = _shown(raw_members)
         if error == "negative":
-            problem("members", f"{col}“{shown}”不能为负数，请填写 0 或正整数。")
+            problem("members", _("%(column)s“%(value)s”不能为负数，请填写 0 或正整数。", column=col, value=shown))
         elif error == "fraction":
-            problem("members", f"{col}“{shown}”不是整数，请填写人数，如 120。")
+            problem("members", _("%(column)s“%(value)s”不是整数，请填写人数，如 120。", column=col, value=shown))
         elif error == "nan":
-            problem("members", f"{col}“{shown}”不是数字，请填写整数，如 120。")
+            problem("members", _("%(column)s“%(value)s”不是数字，请填写整数，如 120。", column=col, value=shown))
 
     if problems:
         return None, problems

@@ -1,12 +1,13 @@
 """Evidence uploads: stream to disk, check by content, store under the SHA-256 (DESIGN §3, §7).
 
-A pure module (no Flask, no database). ``store_upload`` reads the upload in chunks into a temporary file
-inside ``<upload_dir>/.tmp`` while hashing it, never holding the whole file in memory; it then decides
-the kind from the content (magic bytes, and for DOCX/XLSX the zip structure within size and ratio
-limits), refuses anything else with a Chinese message that says what is wrong and how to fix it, and
-finally links the file to ``<upload_dir>/<sha[:2]>/<sha[2:4]>/<sha>``. Whatever happens, the temporary
-file is removed; a refused upload leaves nothing behind. ``prune_unreferenced`` later removes stored files
-that nothing refers to any more (and temporaries a crash left behind), given the set of referenced hashes.
+A pure module (no database; Flask-Babel only translates its messages). ``store_upload`` reads the upload
+in chunks into a temporary file inside ``<upload_dir>/.tmp`` while hashing it, never holding the whole file
+in memory; it then decides the kind from the content (magic bytes, and for DOCX/XLSX the zip structure
+within size and ratio limits), refuses anything else with a message (in the interface language) that says
+what is wrong and how to fix it, and finally links the file to ``<upload_dir>/<sha[:2]>/<sha[2:4]>/<sha>``.
+Whatever happens, the temporary file is removed; a refused upload leaves nothing behind.
+``prune_unreferenced`` later removes stored files that nothing refers to any more (and temporaries a crash
+left behind), given the set of referenced hashes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from werkzeug.exceptions import ClientDisconnected
+
+from webapp.core.i18n import N_
 
 __all__ = [
     "ALLOWED_KINDS",
@@ -39,6 +43,7 @@ __all__ = [
     "PrunedFile",
     "StoredFile",
     "UploadRejected",
+    "join_sentences",
     "open_stored",
     "prune_unreferenced",
     "remove_if_unreferenced",
@@ -67,20 +72,22 @@ MIME_TYPES = {
     "png": "image/png",
 }
 
+
 _KIND_ORDER = ("pdf", "docx", "xlsx", "jpg", "png")
+#: the kinds' names as messages show them (translated where used: ``_label``)
 _LABELS = {
-    "pdf": "PDF",
-    "docx": "Word 文档（DOCX）",
-    "xlsx": "Excel 表格（XLSX）",
-    "jpg": "JPG 图片",
-    "png": "PNG 图片",
+    "pdf": N_("PDF"),
+    "docx": N_("Word 文档（DOCX）"),
+    "xlsx": N_("Excel 表格（XLSX）"),
+    "jpg": N_("JPG 图片"),
+    "png": N_("PNG 图片"),
 }
 _LIST_LABELS = {
-    "pdf": "PDF（.pdf）",
-    "docx": "Word 文档（.docx）",
-    "xlsx": "Excel 表格（.xlsx）",
-    "jpg": "JPG 图片（.jpg/.jpeg）",
-    "png": "PNG 图片（.png）",
+    "pdf": N_("PDF（.pdf）"),
+    "docx": N_("Word 文档（.docx）"),
+    "xlsx": N_("Excel 表格（.xlsx）"),
+    "jpg": N_("JPG 图片（.jpg/.jpeg）"),
+    "png": N_("PNG 图片（.png）"),
 }
 _EXTENSIONS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
 
@@ -93,11 +100,30 @@ _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # control, format (bidi overr
 
 
 class UploadRejected(ValueError):
-    """An upload that was refused; ``message`` is Chinese and says what is wrong and how to fix it."""
+    """An upload that was refused; ``message`` (in the interface language) says what is wrong and how to
+    fix it. ``too_large``: refused for its size alone."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.too_large = too_large
+
+
+def join_sentences(*sentences: str) -> str:
+    """Messages run together as one: Chinese sentences (ending in full-width punctuation) follow each
+    other directly, a sentence ending otherwise (an English one) is followed by a space."""
+    text = ""
+    for sentence in sentences:
+        if not sentence:
+            continue
+        if text and ord(text[-1]) < 128 and not text[-1].isspace():
+            text += " "
+        text += sentence
+    return text
+
+
+def _label(kind: str) -> str:
+    return _(_LABELS[kind])
 
 
 @dataclass(frozen=True)
@@ -131,7 +157,7 @@ def safe_display_name(name: str) -> str:
     text = re.sub(r"[\s.]+$", "", text)
     if not text:
         raise UploadRejected(
-            "文件名为空或无效，请给文件起一个正常的名字（例如“2014年工作总结.pdf”）后重新上传。"
+            _("文件名为空或无效，请给文件起一个正常的名字（例如“2014年工作总结.pdf”）后重新上传。")
         )
     if len(text) > NAME_LIMIT:
         stem, dot, ext = text.rpartition(".")
@@ -144,14 +170,14 @@ def safe_display_name(name: str) -> str:
 
 def _extension_kind(name: str) -> tuple[str, str | None]:
     """(extension as written, lower case without dot; the kind it names or None)."""
-    _, dot, ext = name.rpartition(".")
+    _unused, dot, ext = name.rpartition(".")
     ext = ext.lower() if dot else ""
     return ext, _EXTENSIONS.get(ext)
 
 
 def _allowed_text(allowed: Iterable[str]) -> str:
     kinds = [k for k in _KIND_ORDER if k in set(allowed)]
-    return "只接受以下类型：" + "、".join(_LIST_LABELS[k] for k in kinds) + "。"
+    return _("只接受以下类型：%(kinds)s。", kinds=_("、").join(_(_LIST_LABELS[k]) for k in kinds))
 
 
 def _format_limit(max_bytes: int) -> str:
@@ -161,7 +187,7 @@ def _format_limit(max_bytes: int) -> str:
     if max_bytes >= 1024:
         value = max_bytes / 1024
         return f"{value:.0f} KB" if max_bytes % 1024 == 0 else f"{value:.1f} KB"
-    return f"{max_bytes} 字节"
+    return _("%(n)s 字节", n=max_bytes)
 
 
 # ------------------------------------------------------------------------------------------------ store
@@ -246,14 +272,19 @@ def _receive(stream: BinaryIO, fh: BinaryIO, name: str, max_bytes: int) -> tuple
             chunk = stream.read(want)
         except (ClientDisconnected, OSError, EOFError, ValueError) as exc:
             raise UploadRejected(
-                f"上传中断：文件“{name}”没有完整收到（网络断开或浏览器取消），请重新上传。"
+                _("上传中断：文件“%(name)s”没有完整收到（网络断开或浏览器取消），请重新上传。", name=name)
             ) from exc
         if not chunk:
             break
         size += len(chunk)
         if size > max_bytes:
             raise UploadRejected(
-                f"文件超过 {_format_limit(max_bytes)} 上限：“{name}”太大，请压缩（例如降低扫描分辨率）或拆分后重新上传。"
+                _(
+                    "文件超过 %(limit)s 上限：“%(name)s”太大，请压缩（例如降低扫描分辨率）或拆分后重新上传。",
+                    limit=_format_limit(max_bytes),
+                    name=name,
+                ),
+                too_large=True,
             )
         digest.update(chunk)
         fh.write(chunk)
@@ -282,13 +313,13 @@ def _sniff(head: bytes) -> str | None:
 def _describe(head: bytes) -> str:
     """What an unaccepted file actually is, in words an applicant understands."""
     if not head:
-        return "空文件"
+        return _("空文件")
     if head.startswith(_OLE_SIGNATURE):
-        return "旧版 Office 文件（.doc/.xls 格式）"
+        return _("旧版 Office 文件（.doc/.xls 格式）")
     if head.startswith(b"MZ"):
-        return "Windows 可执行程序（EXE/DLL）"
+        return _("Windows 可执行程序（EXE/DLL）")
     if head.startswith(b"\x7fELF"):
-        return "可执行程序（ELF）"
+        return _("可执行程序（ELF）")
     if head[:4] in (
         b"\xfe\xed\xfa\xce",
         b"\xfe\xed\xfa\xcf",
@@ -296,37 +327,37 @@ def _describe(head: bytes) -> str:
         b"\xcf\xfa\xed\xfe",
         b"\xca\xfe\xba\xbe",
     ):
-        return "可执行程序（Mach-O）"
+        return _("可执行程序（Mach-O）")
     if head.startswith(b"#!"):
-        return "脚本文件"
+        return _("脚本文件")
     if head.startswith((b"GIF87a", b"GIF89a")):
-        return "GIF 图片"
+        return _("GIF 图片")
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "WebP 图片"
+        return _("WebP 图片")
     if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "TIFF 图片"
+        return _("TIFF 图片")
     if head.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"PK\x05\x06")):
-        return "压缩包"
+        return _("压缩包")
     if head.startswith(b"{\\rtf"):
-        return "RTF 文档"
+        return _("RTF 文档")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = head.decode("utf-16", "ignore")
     elif b"\x00" in head:
-        return "无法识别的二进制文件"
+        return _("无法识别的二进制文件")
     else:
         text = head.decode("utf-8", "ignore")
     text = text.lstrip("\ufeff \t\r\n").lower()
     if text.startswith(("<!doctype html", "<html")):
-        return "HTML 网页"
+        return _("HTML 网页")
     if "<svg" in text:
-        return "SVG 图形"
+        return _("SVG 图形")
     if any(tag in text for tag in ("<script", "<html", "<body", "<iframe", "<head")):
-        return "HTML 网页"
+        return _("HTML 网页")
     if text.startswith("<?php"):
-        return "PHP 脚本"
+        return _("PHP 脚本")
     if text.startswith("<?xml"):
-        return "XML 文本"
-    return "纯文本文件"
+        return _("XML 文本")
+    return _("纯文本文件")
 
 
 def _validate(
@@ -344,20 +375,36 @@ def _validate(
     ext, ext_kind = _extension_kind(name)
     if size == 0:
         raise UploadRejected(
-            f"文件“{name}”是空文件（0 字节），请选择正确的文件重新上传。{_allowed_text(allowed)}"
+            join_sentences(
+                _("文件“%(name)s”是空文件（0 字节），请选择正确的文件重新上传。", name=name), _allowed_text(allowed)
+            )
         )
     candidate = _sniff(head)
     if candidate is None:
         what = _describe(head)
         hint = ""
         if head.startswith(_OLE_SIGNATURE):
-            hint = "请在 Word 或 Excel 中“另存为” .docx 或 .xlsx 格式后上传。"
+            hint = _("请在 Word 或 Excel 中“另存为” .docx 或 .xlsx 格式后上传。")
         if ext_kind is not None:
             raise UploadRejected(
-                f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为{what}），请上传真正的 {_LABELS[ext_kind]} 文件。"
-                f"{hint}{_allowed_text(allowed)}"
+                join_sentences(
+                    _(
+                        "文件“%(name)s”的内容不是 %(kind)s（实际为%(what)s），请上传真正的 %(kind)s 文件。",
+                        name=name,
+                        kind=_label(ext_kind),
+                        what=what,
+                    ),
+                    hint,
+                    _allowed_text(allowed),
+                )
             )
-        raise UploadRejected(f"文件“{name}”的类型不被接受（内容为{what}）。{hint}{_allowed_text(allowed)}")
+        raise UploadRejected(
+            join_sentences(
+                _("文件“%(name)s”的类型不被接受（内容为%(what)s）。", name=name, what=what),
+                hint,
+                _allowed_text(allowed),
+            )
+        )
 
     if candidate == "zip":
         kind = _check_ooxml(fh, path, name=name, size=size, ext_kind=ext_kind, allowed=allowed, limits=limits)
@@ -368,8 +415,12 @@ def _validate(
     _check_name_and_allowed(name, ext, ext_kind, kind, allowed, expect_kind)
     if _is_zip(path):
         raise UploadRejected(
-            f"文件“{name}”同时是 {_LABELS[kind]} 和压缩包（文件中藏有 ZIP 数据），出于安全原因不能接受。"
-            f"请用原始软件重新导出 {_LABELS[kind]} 后上传。"
+            _(
+                "文件“%(name)s”同时是 %(kind)s 和压缩包（文件中藏有 ZIP 数据），出于安全原因不能接受。"
+                "请用原始软件重新导出 %(kind)s 后上传。",
+                name=name,
+                kind=_label(kind),
+            )
         )
     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if kind == "pdf":
@@ -385,19 +436,50 @@ def _check_name_and_allowed(
     name: str, ext: str, ext_kind: str | None, kind: str, allowed: set[str], expect_kind: str | None
 ) -> None:
     if ext_kind is None:
-        shown = f"“.{ext}”" if ext else "（没有扩展名）"
+        if ext:
+            raise UploadRejected(
+                _(
+                    "文件“%(name)s”的扩展名“.%(ext)s”与内容（%(kind)s）不符，请把文件名改为以 .%(suffix)s 结尾后重新上传。",
+                    name=name,
+                    ext=ext,
+                    kind=_label(kind),
+                    suffix=kind,
+                )
+            )
         raise UploadRejected(
-            f"文件“{name}”的扩展名{shown}与内容（{_LABELS[kind]}）不符，请把文件名改为以 .{kind} 结尾后重新上传。"
+            _(
+                "文件“%(name)s”的扩展名（没有扩展名）与内容（%(kind)s）不符，请把文件名改为以 .%(suffix)s 结尾后重新上传。",
+                name=name,
+                kind=_label(kind),
+                suffix=kind,
+            )
         )
     if ext_kind != kind:
         raise UploadRejected(
-            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为 {_LABELS[kind]}），"
-            f"请上传真正的 {_LABELS[ext_kind]} 文件，或把扩展名改为 .{kind}。"
+            _(
+                "文件“%(name)s”的内容不是 %(expected)s（实际为 %(kind)s），"
+                "请上传真正的 %(expected)s 文件，或把扩展名改为 .%(suffix)s。",
+                name=name,
+                expected=_label(ext_kind),
+                kind=_label(kind),
+                suffix=kind,
+            )
         )
     if kind not in allowed:
         if expect_kind is not None:
-            raise UploadRejected(f"此处需要上传 {_LABELS[expect_kind]} 文件，“{name}”是 {_LABELS[kind]}。")
-        raise UploadRejected(f"此处不接受 {_LABELS[kind]}（文件“{name}”）。{_allowed_text(allowed)}")
+            raise UploadRejected(
+                _(
+                    "此处需要上传 %(expected)s 文件，“%(name)s”是 %(kind)s。",
+                    expected=_label(expect_kind),
+                    name=name,
+                    kind=_label(kind),
+                )
+            )
+        raise UploadRejected(
+            join_sentences(
+                _("此处不接受 %(kind)s（文件“%(name)s”）。", kind=_label(kind), name=name), _allowed_text(allowed)
+            )
+        )
 
 
 # ------------------------------------------------------------------------------------------------ zip
@@ -424,13 +506,21 @@ def _check_ooxml(
 ) -> str:
     """The kind (docx or xlsx) of a ZIP that is a safe Office Open XML document, or UploadRejected."""
     max_uncompressed, max_ratio, max_entries = limits
-    broken = f"文件“{name}”已损坏（压缩结构不完整或无法读取），请用 Word/Excel 重新保存后上传。{_allowed_text(allowed)}"
+    broken = join_sentences(
+        _("文件“%(name)s”已损坏（压缩结构不完整或无法读取），请用 Word/Excel 重新保存后上传。", name=name),
+        _allowed_text(allowed),
+    )
     try:
         with zipfile.ZipFile(fh) as archive:
             infos = archive.infolist()
             if len(infos) > max_entries:
                 raise UploadRejected(
-                    f"文件“{name}”包含 {len(infos)} 个内部文件，超过 {max_entries} 个的限制，疑似恶意压缩文件，不能接受。"
+                    _(
+                        "文件“%(name)s”包含 %(count)s 个内部文件，超过 %(limit)s 个的限制，疑似恶意压缩文件，不能接受。",
+                        name=name,
+                        count=len(infos),
+                        limit=max_entries,
+                    )
                 )
             total = 0
             for info in infos:
@@ -438,32 +528,55 @@ def _check_ooxml(
                 parts = re.split(r"[/\\]", entry)
                 if entry.startswith(("/", "\\")) or _DRIVE_RE.match(entry) or ".." in parts:
                     raise UploadRejected(
-                        f"文件“{name}”内含非法路径“{entry}”（绝对路径或 ..），疑似恶意压缩文件，不能接受。"
+                        _(
+                            "文件“%(name)s”内含非法路径“%(entry)s”（绝对路径或 ..），疑似恶意压缩文件，不能接受。",
+                            name=name,
+                            entry=entry,
+                        )
                     )
                 if info.flag_bits & 0x1:
                     raise UploadRejected(
-                        f"文件“{name}”已加密或设置了打开密码，评审专家无法打开。请取消密码保护后重新保存并上传。"
+                        _(
+                            "文件“%(name)s”已加密或设置了打开密码，评审专家无法打开。请取消密码保护后重新保存并上传。",
+                            name=name,
+                        )
                     )
                 total += info.file_size
                 if total > max_uncompressed:
                     raise UploadRejected(
-                        f"文件“{name}”解压后超过 {_format_limit(max_uncompressed)}，超出解压大小限制"
-                        "（疑似“压缩炸弹”），不能接受。请删除过大的内嵌内容后重新保存。"
+                        _(
+                            "文件“%(name)s”解压后超过 %(limit)s，超出解压大小限制"
+                            "（疑似“压缩炸弹”），不能接受。请删除过大的内嵌内容后重新保存。",
+                            name=name,
+                            limit=_format_limit(max_uncompressed),
+                        )
                     )
                 if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
                     raise UploadRejected(
-                        f"文件“{name}”中的“{entry}”压缩比异常（超过 {max_ratio} 倍，疑似“压缩炸弹”），不能接受。"
-                        "请用 Word/Excel 重新保存后上传。"
+                        _(
+                            "文件“%(name)s”中的“%(entry)s”压缩比异常（超过 %(ratio)s 倍，疑似“压缩炸弹”），不能接受。"
+                            "请用 Word/Excel 重新保存后上传。",
+                            name=name,
+                            entry=entry,
+                            ratio=max_ratio,
+                        )
                     )
             if total > RATIO_FLOOR and total > max_ratio * size:
                 raise UploadRejected(
-                    f"文件“{name}”整体压缩比异常（超过 {max_ratio} 倍，疑似“压缩炸弹”），不能接受。"
-                    "请用 Word/Excel 重新保存后上传。"
+                    _(
+                        "文件“%(name)s”整体压缩比异常（超过 %(ratio)s 倍，疑似“压缩炸弹”），不能接受。"
+                        "请用 Word/Excel 重新保存后上传。",
+                        name=name,
+                        ratio=max_ratio,
+                    )
                 )
             names = {info.filename for info in infos}
             if any(n.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for n in names):
                 raise UploadRejected(
-                    f"文件“{name}”含有宏（VBA 代码），出于安全原因不能接受。请另存为不含宏的 .docx 或 .xlsx 后上传。"
+                    _(
+                        "文件“%(name)s”含有宏（VBA 代码），出于安全原因不能接受。请另存为不含宏的 .docx 或 .xlsx 后上传。",
+                        name=name,
+                    )
                 )
             kind = _ooxml_kind(names, ext_kind)
             if kind is None:
@@ -496,15 +609,28 @@ def _refuse_plain_zip(name: str, names: set[str], ext_kind: str | None, allowed:
         needed = "word/document.xml" if ext_kind == "docx" else "xl/workbook.xml"
         missing = [part for part in ("[Content_Types].xml", needed) if part not in names]
         raise UploadRejected(
-            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为普通 ZIP 压缩包，缺少 {'、'.join(missing)}），"
-            f"请用 {'Word' if ext_kind == 'docx' else 'Excel'} 打开后“另存为” .{ext_kind} 文件再上传。"
+            _(
+                "文件“%(name)s”的内容不是 %(kind)s（实际为普通 ZIP 压缩包，缺少 %(missing)s），"
+                "请用 %(program)s 打开后“另存为” .%(suffix)s 文件再上传。",
+                name=name,
+                kind=_label(ext_kind),
+                missing=_("、").join(missing),
+                program="Word" if ext_kind == "docx" else "Excel",
+                suffix=ext_kind,
+            )
         )
     if ext_kind is not None:
         raise UploadRejected(
-            f"文件“{name}”的内容不是 {_LABELS[ext_kind]}（实际为 ZIP 压缩包），请上传真正的 {_LABELS[ext_kind]} 文件。"
+            _(
+                "文件“%(name)s”的内容不是 %(kind)s（实际为 ZIP 压缩包），请上传真正的 %(kind)s 文件。",
+                name=name,
+                kind=_label(ext_kind),
+            )
         )
     raise UploadRejected(
-        f"文件“{name}”是 ZIP 压缩包，不能直接上传，请解压后逐个上传。{_allowed_text(allowed)}"
+        join_sentences(
+            _("文件“%(name)s”是 ZIP 压缩包，不能直接上传，请解压后逐个上传。", name=name), _allowed_text(allowed)
+        )
     )
 
 
@@ -519,11 +645,11 @@ _PDF_HEAD = 1024  # inflated bytes enough to tell an object stream (it opens wit
 _PDF_OBJSTM_HEAD = re.compile(rb"\s*\d+\s+\d+\s")
 _PDF_INFLATE_LIMIT = 64 * MB  # inflated bytes of one PDF's object streams, all together
 _PDF_ACTIVE = {
-    b"JavaScript": "JavaScript 脚本（/JavaScript）",
-    b"JS": "JavaScript 脚本（/JS）",
-    b"Launch": "启动外部程序的动作（/Launch）",
-    b"EmbeddedFile": "嵌入的附件（/EmbeddedFile）",
-    b"EmbeddedFiles": "嵌入的附件（/EmbeddedFiles）",
+    b"JavaScript": N_("JavaScript 脚本（/JavaScript）"),
+    b"JS": N_("JavaScript 脚本（/JS）"),
+    b"Launch": N_("启动外部程序的动作（/Launch）"),
+    b"EmbeddedFile": N_("嵌入的附件（/EmbeddedFile）"),
+    b"EmbeddedFiles": N_("嵌入的附件（/EmbeddedFiles）"),
 }
 
 
@@ -608,8 +734,12 @@ def _pdf_compressed_active_name(data: mmap.mmap, name: str) -> bytes | None:
             return found
         if used > budget:
             raise UploadRejected(
-                f"文件“{name}”中的压缩对象展开后超过 {_PDF_INFLATE_LIMIT // MB} MB（疑似“压缩炸弹”），不能接受。"
-                "请用“打印为 PDF”或“另存为 PDF”重新生成后上传。"
+                _(
+                    "文件“%(name)s”中的压缩对象展开后超过 %(limit)s MB（疑似“压缩炸弹”），不能接受。"
+                    "请用“打印为 PDF”或“另存为 PDF”重新生成后上传。",
+                    name=name,
+                    limit=_PDF_INFLATE_LIMIT // MB,
+                )
             )
         budget -= used
     return None
@@ -618,15 +748,23 @@ def _pdf_compressed_active_name(data: mmap.mmap, name: str) -> bytes | None:
 def _check_pdf(data: mmap.mmap, name: str) -> None:
     if data.rfind(b"%%EOF", max(0, len(data) - _PDF_EOF_WINDOW)) < 0:
         raise UploadRejected(
-            f"PDF 文件“{name}”不完整（缺少结束标记 %%EOF），可能在传输中被截断或文件已损坏，请重新导出后上传。"
+            _(
+                "PDF 文件“%(name)s”不完整（缺少结束标记 %(marker)s），可能在传输中被截断或文件已损坏，请重新导出后上传。",
+                name=name,
+                marker="%%EOF",
+            )
         )
     found = _pdf_active_name(data)
     if found is None:
         found = _pdf_compressed_active_name(data, name)
     if found is not None:
         raise UploadRejected(
-            f"文件“{name}”含有{_PDF_ACTIVE[found]}，出于安全原因不能接受。"
-            "请用“打印为 PDF”或“另存为 PDF”重新生成不含脚本、附件和动作的 PDF 后上传。"
+            _(
+                "文件“%(name)s”含有%(what)s，出于安全原因不能接受。"
+                "请用“打印为 PDF”或“另存为 PDF”重新生成不含脚本、附件和动作的 PDF 后上传。",
+                name=name,
+                what=_(_PDF_ACTIVE[found]),
+            )
         )
 
 
@@ -637,7 +775,10 @@ _PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: 
 
 def _check_png(data: mmap.mmap, name: str) -> None:
     """Walk the chunks: a valid IHDR first, CRCs right, IDAT present, IEND exactly at the end."""
-    broken = f"PNG 图片“{name}”已损坏或不完整（{{}}），请重新导出或截图后上传。"
+
+    def broken(detail: str) -> str:
+        return _("PNG 图片“%(name)s”已损坏或不完整（%(detail)s），请重新导出或截图后上传。", name=name, detail=detail)
+
     total = len(data)
     view = memoryview(data)
     try:
@@ -646,17 +787,17 @@ def _check_png(data: mmap.mmap, name: str) -> None:
         first = True
         while True:
             if pos + 12 > total:
-                raise UploadRejected(broken.format("文件在中途截断，缺少结束块 IEND"))
+                raise UploadRejected(broken(_("文件在中途截断，缺少结束块 IEND")))
             length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
             end = pos + 12 + length
             if length > 0x7FFFFFFF or not ctype.isalpha() or end > total:
-                raise UploadRejected(broken.format("数据块不完整"))
+                raise UploadRejected(broken(_("数据块不完整")))
             (crc,) = struct.unpack(">I", data[end - 4 : end])
             if zlib.crc32(view[pos + 4 : end - 4]) != crc:
-                raise UploadRejected(broken.format(f"数据块 {ctype.decode('ascii')} 校验错误"))
+                raise UploadRejected(broken(_("数据块 %(chunk)s 校验错误", chunk=ctype.decode("ascii"))))
             if first:
                 if ctype != b"IHDR" or length != 13:
-                    raise UploadRejected(broken.format("缺少文件头 IHDR"))
+                    raise UploadRejected(broken(_("缺少文件头 IHDR")))
                 width, height, depth, color, compression, filtering, interlace = struct.unpack(
                     ">IIBBBBB", data[pos + 8 : pos + 21]
                 )
@@ -667,21 +808,26 @@ def _check_png(data: mmap.mmap, name: str) -> None:
                     or filtering != 0
                     or interlace not in (0, 1)
                 ):
-                    raise UploadRejected(broken.format("文件头 IHDR 无效"))
+                    raise UploadRejected(broken(_("文件头 IHDR 无效")))
                 if width * height > MAX_PIXELS:
                     raise UploadRejected(
-                        f"PNG 图片“{name}”尺寸过大（{width}×{height} 像素），请缩小后重新上传。"
+                        _(
+                            "PNG 图片“%(name)s”尺寸过大（%(width)s×%(height)s 像素），请缩小后重新上传。",
+                            name=name,
+                            width=width,
+                            height=height,
+                        )
                     )
                 first = False
             elif ctype == b"IHDR":
-                raise UploadRejected(broken.format("重复的文件头 IHDR"))
+                raise UploadRejected(broken(_("重复的文件头 IHDR")))
             elif ctype == b"IDAT":
                 seen_idat = True
             elif ctype == b"IEND":
                 if not seen_idat:
-                    raise UploadRejected(broken.format("没有图像数据"))
+                    raise UploadRejected(broken(_("没有图像数据")))
                 if end != total:
-                    raise UploadRejected(broken.format("结束块 IEND 之后还有多余数据"))
+                    raise UploadRejected(broken(_("结束块 IEND 之后还有多余数据")))
                 return
             pos = end
     finally:
@@ -693,54 +839,62 @@ _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0
 
 def _check_jpeg(data: mmap.mmap, name: str) -> None:
     """Walk the markers from SOI: a frame header, at least one scan, and an EOI marker."""
-    broken = f"JPEG 图片“{name}”已损坏或不完整（{{}}），请重新导出或拍摄后上传。"
+
+    def broken(detail: str) -> str:
+        return _("JPEG 图片“%(name)s”已损坏或不完整（%(detail)s），请重新导出或拍摄后上传。", name=name, detail=detail)
+
     total = len(data)
     pos = 2
     seen_sof = seen_sos = False
     while True:
         if pos >= total:
-            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+            raise UploadRejected(broken(_("文件在中途截断，缺少结束标记 EOI")))
         if data[pos] != 0xFF:
-            raise UploadRejected(broken.format("标记结构错误"))
+            raise UploadRejected(broken(_("标记结构错误")))
         while pos < total and data[pos] == 0xFF:
             pos += 1
         if pos >= total:
-            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+            raise UploadRejected(broken(_("文件在中途截断，缺少结束标记 EOI")))
         marker = data[pos]
         pos += 1
         if marker == 0xD9:
             if not seen_sos:
-                raise UploadRejected(broken.format("没有图像数据"))
+                raise UploadRejected(broken(_("没有图像数据")))
             return
         if marker in (0x00, 0xD8):
-            raise UploadRejected(broken.format("标记结构错误"))
+            raise UploadRejected(broken(_("标记结构错误")))
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             continue
         if pos + 2 > total:
-            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+            raise UploadRejected(broken(_("文件在中途截断，缺少结束标记 EOI")))
         length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2 or pos + length > total:
-            raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+            raise UploadRejected(broken(_("文件在中途截断，缺少结束标记 EOI")))
         if marker in _JPEG_SOF:
             if length < 8:
-                raise UploadRejected(broken.format("图像头无效"))
+                raise UploadRejected(broken(_("图像头无效")))
             height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
             if width == 0:
-                raise UploadRejected(broken.format("图像头无效"))
+                raise UploadRejected(broken(_("图像头无效")))
             if width * height > MAX_PIXELS:
                 raise UploadRejected(
-                    f"JPEG 图片“{name}”尺寸过大（{width}×{height} 像素），请缩小后重新上传。"
+                    _(
+                        "JPEG 图片“%(name)s”尺寸过大（%(width)s×%(height)s 像素），请缩小后重新上传。",
+                        name=name,
+                        width=width,
+                        height=height,
+                    )
                 )
             seen_sof = True
         pos += length
         if marker == 0xDA:
             if not seen_sof:
-                raise UploadRejected(broken.format("扫描数据之前没有图像头"))
+                raise UploadRejected(broken(_("扫描数据之前没有图像头")))
             seen_sos = True
             while True:  # entropy-coded data: skip stuffed FF00 and restart markers
                 found = data.find(b"\xff", pos)
                 if found < 0 or found + 1 >= total:
-                    raise UploadRejected(broken.format("文件在中途截断，缺少结束标记 EOI"))
+                    raise UploadRejected(broken(_("文件在中途截断，缺少结束标记 EOI")))
                 following = data[found + 1]
                 if following == 0xFF:
                     pos = found + 1
@@ -939,7 +1093,7 @@ def prune_unreferenced(
                     else:
                         consider(entry, temporary=False)
 
-    doomed = sum(1 for _, _, temporary in candidates if not temporary)
+    doomed = sum(1 for _path, _info, temporary in candidates if not temporary)
     if doomed and not kept:
         raise PruneRefused(
             f"上传目录中有 {doomed} 个文件待删除，但没有一个文件被数据库中的记录引用："

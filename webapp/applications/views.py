@@ -519,7 +519,7 @@ def check(application_id: int):
                 _(
                     "形式审查结论已记录：%(unit)s %(decision)s。",
                     unit=application.unit.name,
-                    decision=CheckDecision(form.decision.data).label,
+                    decision=_(CheckDecision(form.decision.data).label),
                 ),
                 "success",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.applications.models import Application, ApplicationStatus
@@ -24,12 +25,17 @@ def _every_submission_checked(program: Program, at: datetime) -> Decision:
         )
     )
     if pending:
-        return deny(f"还有 {pending} 份申报未完成形式审查（含退回补正中的），请全部审查后再进入专家评审。")
+        return deny(
+            _(
+                "还有 %(n)s 份申报未完成形式审查（含退回补正中的），请全部审查后再进入专家评审。",
+                n=pending,
+            )
+        )
     passed = db.session.scalar(
         select(func.count())
         .select_from(Application)
         .where(Application.program_id == program.id, Application.status == ApplicationStatus.passed)
     )
     if not passed:
-        return deny("没有通过形式审查的申报，无法进入专家评审。")
+        return deny(_("没有通过形式审查的申报，无法进入专家评审。"))
     return ALLOW

@@ -10,12 +10,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import UTCDateTime, db, enum_column
+from webapp.core.i18n import N_
 from webapp.units.models import Unit
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it here; it is translated where shown."""
-    return message
 
 
 class Role(enum.StrEnum):

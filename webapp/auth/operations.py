@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.audit.models import AuditResult
@@ -18,7 +19,7 @@ from webapp.units.models import Unit
 
 
 class AccountError(ValueError):
-    """A refused account change; ``problems`` are Chinese messages for the user."""
+    """A refused account change; ``problems`` are messages for the user, in the interface language."""
 
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
@@ -58,15 +59,15 @@ def create_user(
     username = normalise_username(username)
     problems = []
     if len(username) < 3 or not all(c.isalnum() or c in "._-" for c in username):
-        problems.append("用户名需为至少 3 个字符，只能包含字母、数字和 . _ -。")
+        problems.append(_("用户名需为至少 3 个字符，只能包含字母、数字和 . _ -。"))
     elif get_user_by_name(username) is not None:
-        problems.append(f"用户名“{username}”已被使用，请换一个。")
+        problems.append(_("用户名“%(username)s”已被使用，请换一个。", username=username))
     if role == Role.applicant and (unit is None or applicant_role is None):
-        problems.append("申报单位账户必须选择所属单位和岗位（填报员或负责人）。")
+        problems.append(_("申报单位账户必须选择所属单位和岗位（填报员或负责人）。"))
     if role != Role.applicant and (unit is not None or applicant_role is not None):
-        problems.append("只有申报单位账户可以关联申报单位。")
+        problems.append(_("只有申报单位账户可以关联申报单位。"))
     if role == Role.expert and home_region is None:
-        problems.append("评审专家账户必须填写所在地区（用于回避）。")
+        problems.append(_("评审专家账户必须填写所在地区（用于回避）。"))
     problems += password_problems(password, username)
     if problems:
         raise AccountError(problems)
@@ -154,10 +155,10 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     """The user's own change (also the forced change at first login)."""
     problems = []
     if not verify_password(user.password_hash, current_password):
-        problems.append("当前密码不正确。")
+        problems.append(_("当前密码不正确。"))
     problems += password_problems(new_password, user.username)
     if current_password == new_password:
-        problems.append("新密码不能与当前密码相同。")
+        problems.append(_("新密码不能与当前密码相同。"))
     if problems:
         log_event("user.password_change", obj=user, result=AuditResult.failed)
         raise AccountError(problems)
@@ -193,7 +194,7 @@ def unlock(user: User, *, actor=None, audit: bool = True) -> None:
 
 def set_enabled(user: User, enabled: bool, *, actor=None) -> None:
     if actor is not None and getattr(actor, "id", None) == user.id and not enabled:
-        raise AccountError(["不能停用自己的账户。"])
+        raise AccountError([_("不能停用自己的账户。")])
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled

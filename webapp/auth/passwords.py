@@ -9,6 +9,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 MIN_LENGTH = 10
 
@@ -43,7 +44,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def password_problems(password: str, username: str = "") -> list[str]:
-    """Every way ``password`` breaks the rule, in Chinese; empty when it is acceptable.
+    """Every way ``password`` breaks the rule, in the interface language; empty when it is acceptable.
 
     The rule: at least 10 characters, at least 3 of the 4 classes (upper case, lower case, digits,
     symbols or other characters such as Chinese), and not containing the username.
@@ -53,7 +54,7 @@ def password_problems(password: str, username: str = "") -> list[str]:
     """
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"密码至少需要 {MIN_LENGTH} 个字符（当前 {len(password)} 个）。")
+        problems.append(_("密码至少需要 %(min)s 个字符（当前 %(n)s 个）。", min=MIN_LENGTH, n=len(password)))
     classes = [
         any(c.isascii() and c.isupper() for c in password),
         any(c.isascii() and c.islower() for c in password),
@@ -62,9 +63,9 @@ def password_problems(password: str, username: str = "") -> list[str]:
         any(not (c.isascii() and c.isalnum()) for c in password),
     ]
     if sum(classes) < 3:
-        problems.append("密码需包含大写字母、小写字母、数字、符号四类中的至少三类。")
+        problems.append(_("密码需包含大写字母、小写字母、数字、符号四类中的至少三类。"))
     if username and username.lower() in password.lower():
-        problems.append("密码不能包含用户名。")
+        problems.append(_("密码不能包含用户名。"))
     return problems
 
 
@@ -72,6 +73,6 @@ def generate_password(length: int = 14) -> str:
     """A random password that satisfies the rule, for new accounts and resets."""
     alphabet = string.ascii_letters + string.digits + "!@#%^*-_=+"
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        candidate = "".join(secrets.choice(alphabet) for _unused in range(length))
         if not password_problems(candidate):
             return candidate

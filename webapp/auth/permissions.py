@@ -10,6 +10,7 @@ from functools import wraps
 from typing import NamedTuple
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.models import Role
@@ -33,10 +34,10 @@ def deny(reason: str) -> Decision:
 def has_role(user, *roles: Role) -> Decision:
     """Whether ``user`` is signed in with one of ``roles``."""
     if user is None or not user.is_authenticated:
-        return deny("请先登录。")
+        return deny(_("请先登录。"))
     if Role(user.role) not in roles:
-        names = "、".join(r.label for r in roles)
-        return deny(f"此功能仅限{names}使用。")
+        names = _("、").join(_(r.label) for r in roles)
+        return deny(_("此功能仅限%(roles)s使用。", roles=names))
     return ALLOW
 
 

@@ -20,11 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import UTCDateTime, db, enum_column
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it here; it is translated where shown."""
-    return message
+from webapp.core.i18n import N_
 
 
 class ProgramKind(enum.StrEnum):

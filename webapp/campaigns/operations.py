@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.audit.models import AuditResult
@@ -31,7 +34,7 @@ def create_campaign(
 ) -> Campaign:
     """Create a campaign year (no programs yet)."""
     if db.session.scalar(select(Campaign).where(Campaign.year == year)) is not None:
-        raise CampaignError([f"{year} 年度的评审活动已存在，每年只能有一个。"])
+        raise CampaignError([_("%(year)s 年度的评审活动已存在，每年只能有一个。", year=year)])
     campaign = Campaign(
         year=year,
         title=title.strip(),
@@ -55,7 +58,7 @@ def add_program(
 ) -> Program:
     """Add a program to a campaign with a snapshot of its rubric file."""
     if campaign.program(kind) is not None:
-        raise CampaignError([f"本年度已设置{kind.label}项目。"])
+        raise CampaignError([_("本年度已设置%(kind)s项目。", kind=_(kind.label))])
     rubric = _checked_rubric(rubric_file, kind)
     program = Program(
         campaign=campaign,
@@ -90,11 +93,12 @@ def _checked_rubric(rubric_file: str, kind: ProgramKind):
     try:
         rubric = read_rubric_file(rubric_file)
     except FileNotFoundError:
-        raise CampaignError([f"找不到评分细则文件 {rubric_file}。"]) from None
+        raise CampaignError([_("找不到评分细则文件 %(file)s。", file=rubric_file)]) from None
     except ValueError as exc:
-        raise CampaignError([f"评分细则 {rubric_file} 无效：{exc}"]) from None
+        raise CampaignError([_("评分细则 %(file)s 无效：%(error)s", file=rubric_file, error=exc)]) from None
     if rubric.program != kind.value:
-        raise CampaignError([f"评分细则 {rubric_file} 用于“{rubric.program}”，与项目类型“{kind.label}”不符。"])
+        raise CampaignError([_("评分细则 %(file)s 用于“%(program)s”，与项目类型“%(kind)s”不符。", file=rubric_file,
+                               program=rubric.program, kind=_(kind.label))])
     return rubric
 
 
@@ -103,7 +107,7 @@ def update_program(
 ) -> None:
     """Change a program's rubric, deadline or budget; only while it is being set up."""
     if Phase(program.phase) != Phase.setup:
-        raise CampaignError([f"项目已进入“{program.phase_label}”阶段，设置已锁定。"])
+        raise CampaignError([_("项目已进入“%(phase)s”阶段，设置已锁定。", phase=_(program.phase_label))])
     before = {
         "rubric": program.rubric_file,
         "deadline": format_beijing(program.submission_deadline),
@@ -129,14 +133,21 @@ def update_program(
 def advance_phase(program: Program, target: Phase, *, reason: str = "", actor=None) -> None:
     """Move a program one phase forward if every guard allows it; a refusal is audited and raised."""
     current = Phase(program.phase)
-    decision = check_move(program, target, now())
+    at = now()
+    decision = check_move(program, target, at)
     if not decision.allowed:
+        # The guards give their reason in the interface language; the audit log keeps it in Chinese.
+        recorded = decision.reason
+        chinese = current_app.config["BABEL_DEFAULT_LOCALE"]
+        if str(get_locale() or chinese) != chinese:
+            with force_locale(chinese):
+                recorded = check_move(program, target, at).reason or decision.reason
         log_event(
             "program.phase",
             obj=program,
             actor=actor,
             result=AuditResult.denied,
-            detail={"from": current.value, "to": target.value, "reason": decision.reason},
+            detail={"from": current.value, "to": target.value, "reason": recorded},
         )
         raise CampaignError([decision.reason])
     program.phase = target

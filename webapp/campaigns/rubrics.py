@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from scoring.rubric import RubricError, parse_rubric
 
@@ -43,7 +44,7 @@ def available_rubrics(program: str | None = None) -> list[RubricFile]:
 def read_rubric_file(name: str) -> RubricFile:
     """Read and validate ``criteria/<name>``; raises ValueError with every problem."""
     if "/" in name or "\\" in name or not name.endswith(".toml"):
-        raise ValueError(f"评分细则文件名无效：{name}")
+        raise ValueError(_("评分细则文件名无效：%(name)s", name=name))
     path = criteria_dir() / name
     text = path.read_text(encoding="utf-8")
     rubric = _parse(text, name)

@@ -107,7 +107,8 @@ def show(campaign_id: int):
         for p in campaign.programs
     }
     return render_template("campaigns/show.html", campaign=campaign, moves=moves, history=history,
-                           advance_form=AdvanceForm(), phases=list(Phase), via_operation=VIA_OPERATION)
+                           advance_form=AdvanceForm(), phases=list(Phase),
+                           via_operation={phase: _(text) for phase, text in VIA_OPERATION.items()})
 
 
 @bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
@@ -151,7 +152,7 @@ def advance(program_id: int):
             flash(_("未知阶段。"), "danger")
         else:
             if target in VIA_OPERATION:
-                flash(VIA_OPERATION[target], "warning")
+                flash(_(VIA_OPERATION[target]), "warning")
                 return redirect(url_for("campaigns.show", campaign_id=program.campaign_id))
             try:
                 advance_phase(program, target, reason=form.note.data or "")
@@ -159,7 +160,7 @@ def advance(program_id: int):
                 for problem in exc.problems:
                     flash(problem, "danger")
             else:
-                flash(_("%(title)s 已进入“%(phase)s”阶段。", title=program.title, phase=target.label), "success")
+                flash(_("%(title)s 已进入“%(phase)s”阶段。", title=program.title, phase=_(target.label)), "success")
     return redirect(url_for("campaigns.show", campaign_id=program.campaign_id))
 
 

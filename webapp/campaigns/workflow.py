@@ -10,11 +10,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+
 from webapp.auth.permissions import ALLOW, Decision, deny
 from webapp.campaigns.models import PHASE_ORDER, Phase, Program
+from webapp.core.i18n import N_
 from webapp.core.timeutil import format_beijing
 
 Guard = Callable[[Program, datetime], Decision]
+
 
 # Moves that happen by themselves when their date arrives (no cron job: applied when a program is loaded).
 AUTOMATIC = {Phase.open: Phase.formal_check}
@@ -22,9 +26,9 @@ AUTOMATIC = {Phase.open: Phase.formal_check}
 # Moves made by their own operation (which does more than change the phase), never by the generic button:
 # target phase → where the office does it.
 VIA_OPERATION = {
-    Phase.publicity: "请在“公示与异议”页面设定公示期并开始公示。",
-    Phase.final: "请在“公示与异议”页面定案（公示期满、异议全部办结后）。",
-    Phase.paid: "计划财务部登记全部拨付后自动进入“已拨付”。",
+    Phase.publicity: N_("请在“公示与异议”页面设定公示期并开始公示。"),
+    Phase.final: N_("请在“公示与异议”页面定案（公示期满、异议全部办结后）。"),
+    Phase.paid: N_("计划财务部登记全部拨付后自动进入“已拨付”。"),
 }
 
 _GUARDS: dict[tuple[Phase, Phase], list[Guard]] = defaultdict(list)
@@ -50,8 +54,10 @@ def check_move(program: Program, target: Phase, at: datetime) -> Decision:
     current = Phase(program.phase)
     if next_phase(current) != target:
         if target.index <= current.index:
-            return deny(f"阶段只能向前推进：当前为“{current.label}”，不能回到“{target.label}”。")
-        return deny(f"不能跳过阶段：“{current.label}”之后应为“{next_phase(current).label}”。")
+            return deny(_("阶段只能向前推进：当前为“%(current)s”，不能回到“%(target)s”。",
+                          current=_(current.label), target=_(target.label)))
+        return deny(_("不能跳过阶段：“%(current)s”之后应为“%(next)s”。",
+                      current=_(current.label), next=_(next_phase(current).label)))
     for check in _GUARDS[(current, target)]:
         decision = check(program, at)
         if not decision.allowed:
@@ -62,10 +68,10 @@ def check_move(program: Program, target: Phase, at: datetime) -> Decision:
 @guard(Phase.setup, Phase.open)
 def _deadline_in_future(program: Program, at: datetime) -> Decision:
     if program.submission_deadline <= at:
-        return deny(
-            f"申报截止时间（{format_beijing(program.submission_deadline)} 北京时间）已过，"
-            "请先修改截止时间再开放申报。"
-        )
+        return deny(_(
+            "申报截止时间（%(deadline)s 北京时间）已过，请先修改截止时间再开放申报。",
+            deadline=format_beijing(program.submission_deadline),
+        ))
     return ALLOW
 
 
@@ -76,7 +82,7 @@ def _rubric_valid(program: Program, at: datetime) -> Decision:
     try:
         rubric_of(program)
     except ValueError as exc:
-        return deny(f"评分细则无效：{exc}")
+        return deny(_("评分细则无效：%(error)s", error=exc))
     return ALLOW
 
 
@@ -84,8 +90,8 @@ def _rubric_valid(program: Program, at: datetime) -> Decision:
 def _deadline_passed(program: Program, at: datetime) -> Decision:
     # The deadline is a whole second: 23:59:59.999 is still on time, 00:00:00 is not.
     if at < program.submission_deadline + timedelta(seconds=1):
-        return deny(
-            f"申报截止时间为 {format_beijing(program.submission_deadline)}（北京时间），"
-            "截止前不能结束申报；到期后系统自动进入形式审查。"
-        )
+        return deny(_(
+            "申报截止时间为 %(deadline)s（北京时间），截止前不能结束申报；到期后系统自动进入形式审查。",
+            deadline=format_beijing(program.submission_deadline),
+        ))
     return ALLOW

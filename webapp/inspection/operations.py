@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.applications import operations as application_ops
@@ -63,14 +64,14 @@ def set_national_target(
 ) -> NationalTarget:
     problems = []
     if new_kexie < 0 or liaison < 0:
-        problems.append("目标数不能为负数。")
+        problems.append(_("目标数不能为负数。"))
     for value, name in (
-        (park_coverage, "园区科协覆盖率"),
-        (national_park_coverage, "国家级园区科协覆盖率"),
-        (baseline_coverage, "企业科协覆盖率起点"),
+        (park_coverage, _("园区科协覆盖率")),
+        (national_park_coverage, _("国家级园区科协覆盖率")),
+        (baseline_coverage, _("企业科协覆盖率起点")),
     ):
         if not Decimal(0) <= value <= Decimal(1):
-            problems.append(f"{name}应在 0% 到 100% 之间。")
+            problems.append(_("%(name)s应在 0%% 到 100%% 之间。", name=name))
     if problems:
         raise InspectionError(problems)
     target = national_target(campaign) or NationalTarget(campaign_id=campaign.id, updated_at=now())
@@ -133,16 +134,16 @@ def allocate_targets(campaign: Campaign, *, basis: dict[str, int], actor) -> lis
 
     national = national_target(campaign)
     if national is None:
-        raise InspectionError(["请先设定全国目标任务。"])
+        raise InspectionError([_("请先设定全国目标任务。")])
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     unknown = sorted(set(basis) - set(units))
     if unknown:
-        raise InspectionError([f"未知单位代码：{'、'.join(unknown)}。"])
+        raise InspectionError([_("未知单位代码：%(codes)s。", codes=_("、").join(unknown))])
     try:
         new_parts = {s.key: s.allocated for s in largest_remainder(national.new_kexie, basis)}
         liaison_parts = {s.key: s.allocated for s in largest_remainder(national.liaison, basis)}
     except ValueError as exc:
-        raise InspectionError([f"无法分配：{exc}"]) from None
+        raise InspectionError([_("无法分配：%(reason)s", reason=exc)]) from None
     targets = [
         _upsert(
             campaign,
@@ -174,17 +175,15 @@ def import_targets(campaign: Campaign, *, stream: BinaryIO, filename: str, actor
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     parsed = parse_targets(stream, filename, known_codes=set(units))
     if not parsed.ok:
-        raise InspectionError(
-            [
-                p.message if p.row is None or p.message.startswith("第") else f"第 {p.row} 行：{p.message}"
-                for p in parsed.problems
-            ]
-        )
+        raise InspectionError([_with_row(p.row, p.message) for p in parsed.problems])
     with_tasks = [r for r in parsed.rows if r.task_new_kexie is not None and r.task_liaison is not None]
     if with_tasks and len(with_tasks) != len(parsed.rows):
         raise InspectionError(
             [
-                "文件中有的行填写了任务数、有的行没有；请要么全部填写任务数，要么只填写规模以上工业企业数由系统分配。"
+                _(
+                    "文件中有的行填写了任务数、有的行没有；"
+                    "请要么全部填写任务数，要么只填写规模以上工业企业数由系统分配。"
+                )
             ]
         )
     if with_tasks:
@@ -209,13 +208,23 @@ def import_targets(campaign: Campaign, *, stream: BinaryIO, filename: str, actor
     return len(parsed.rows)
 
 
+def _with_row(row: int | None, message: str) -> str:
+    """An import problem with its spreadsheet row in front, unless it has none or already says it."""
+    if row is None:
+        return message
+    prefix = _("第 %(row)s 行：%(message)s", row=row, message="")
+    if message.startswith(("第", prefix)):
+        return message
+    return _("第 %(row)s 行：%(message)s", row=row, message=message)
+
+
 def adjust_target(target: UnitTarget, *, task_new: int, task_liaison: int, reason: str, actor) -> None:
     reason = (reason or "").strip()
     problems = []
     if not reason:
-        problems.append("调整任务数必须写明理由。")
+        problems.append(_("调整任务数必须写明理由。"))
     if task_new < 0 or task_liaison < 0:
-        problems.append("任务数不能为负数。")
+        problems.append(_("任务数不能为负数。"))
     if problems:
         raise InspectionError(problems)
     before = [target.task_new_kexie, target.task_liaison]
@@ -303,15 +312,17 @@ def create_spot_check(
         ApplicationStatus.passed,
         ApplicationStatus.returned,
     ):
-        raise InspectionError(["只有已提交的申报可以抽查名册。"])
+        raise InspectionError([_("只有已提交的申报可以抽查名册。")])
     if not application.roster:
-        raise InspectionError([f"{application.unit.name}没有上传名册，无需抽查。"])
+        raise InspectionError([_("%(unit)s没有上传名册，无需抽查。", unit=application.unit.name)])
     if spot_check_of(application) is not None:
-        raise InspectionError([f"{application.unit.name}的名册已抽查过（抽样不能重抽，以免挑选）。"])
+        raise InspectionError(
+            [_("%(unit)s的名册已抽查过（抽样不能重抽，以免挑选）。", unit=application.unit.name)]
+        )
     rows = {e.row_no: e for e in application.roster}
     size = size or sample_size(len(rows))
     if not 1 <= size <= len(rows):
-        raise InspectionError([f"抽样数量应在 1 到 {len(rows)} 之间。"])
+        raise InspectionError([_("抽样数量应在 1 到 %(n)s 之间。", n=len(rows))])
     seed = secrets.randbelow(10**9) if seed is None else seed
     chosen = draw_sample(list(rows), size, seed)
     check = SpotCheck(
@@ -348,10 +359,19 @@ def inspector_conflict(user: User, application: Application) -> str | None:
 
 def assign_inspector(check: SpotCheck, user: User, *, actor) -> None:
     if Role(user.role) not in (Role.expert, Role.office) or not user.is_enabled:
-        raise InspectionError(["核查人须为启用的评审专家或业务处室账户。"])
+        raise InspectionError([_("核查人须为启用的评审专家或业务处室账户。")])
     reason = inspector_conflict(user, check.application)
     if reason:
-        raise InspectionError([f"{user.display_name}不能核查{check.application.unit.name}：{reason}。"])
+        raise InspectionError(
+            [
+                _(
+                    "%(name)s不能核查%(unit)s：%(reason)s。",
+                    name=user.display_name,
+                    unit=check.application.unit.name,
+                    reason=reason,
+                )
+            ]
+        )
     check.inspector_id = user.id
     db.session.flush()
     log_event("spotcheck.assign", obj=check.application, actor=actor, detail={"inspector": user.username})
@@ -375,12 +395,12 @@ def record_check(
     from webapp.applications.uploads import UploadRejected, store_upload
 
     if not can_inspect(actor, entry.spot_check):
-        raise InspectionError(["您不是该抽查的核查人。"])
+        raise InspectionError([_("您不是该抽查的核查人。")])
     if status == CheckStatus.pending:
-        raise InspectionError(["请选择核查结论。"])
+        raise InspectionError([_("请选择核查结论。")])
     note = (note or "").strip()
     if status != CheckStatus.verified and not note:
-        raise InspectionError(["核查结论不是“属实”时，请写明核查情况。"])
+        raise InspectionError([_("核查结论不是“属实”时，请写明核查情况。")])
     replaced = None
     if upload is not None:
         try:
@@ -464,7 +484,13 @@ def criticism_candidates(campaign: Campaign) -> list[Candidate]:
             reasons = []
             eff = effective_new(application)
             if eff.verified_rate is not None and eff.verified_rate < min_rate:
-                reasons.append(f"名册核实率 {eff.verified_rate:.0%}，低于 {min_rate:.0%}")
+                reasons.append(
+                    _(
+                        "名册核实率 %(rate)s，低于 %(minimum)s",
+                        rate=f"{eff.verified_rate:.0%}",
+                        minimum=f"{min_rate:.0%}",
+                    )
+                )
             values = application.figure_values()
             task = values.get("task_new_kexie")
             if (
@@ -473,7 +499,13 @@ def criticism_candidates(campaign: Campaign) -> list[Candidate]:
                 and Fraction(eff.effective) / Fraction(task) < min_completion
             ):
                 rate = float(Fraction(eff.effective) / Fraction(task))
-                reasons.append(f"新建企业科协任务完成率 {rate:.0%}，低于 {float(min_completion):.0%}")
+                reasons.append(
+                    _(
+                        "新建企业科协任务完成率 %(rate)s，低于 %(minimum)s",
+                        rate=f"{rate:.0%}",
+                        minimum=f"{float(min_completion):.0%}",
+                    )
+                )
             if reasons:
                 found.append(Candidate(application, reasons))
     return sorted(found, key=lambda c: c.application.unit.sort_key)

@@ -20,10 +20,12 @@ What is accepted:
   code as a number (110000) or as text.
 * Blank rows, a repeated header, totals rows (合计/总计/小计) and note rows (注：/说明) are skipped.
 
-Problems are in Chinese, say what is wrong and how to fix it, and carry the row number the spreadsheet
-shows (``None`` for problems with the whole file). Any problem means nothing should be saved.
+Problems are in the interface language (Chinese by default, the column names quoted as the file has them),
+say what is wrong and how to fix it, and carry the row number the spreadsheet shows (``None`` for problems
+with the whole file). Any problem means nothing should be saved.
 
-Pure module: no Flask, no database.
+No database and no request needed: messages go through Flask-Babel's ``gettext``, which gives the default
+Chinese outside a request.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 import xlsxwriter
+from flask_babel import gettext as _
 
 from webapp.core.importing import header_columns, header_key
 
@@ -101,7 +104,7 @@ class TargetRow:
 @dataclass(frozen=True)
 class TargetProblem:
     row: int | None  # spreadsheet row, None for a problem with the whole file
-    message: str  # Chinese: what is wrong and how to fix it
+    message: str  # what is wrong and how to fix it (interface language)
 
 
 @dataclass(frozen=True)
@@ -206,15 +209,22 @@ def _read_bytes(source: Path | BinaryIO) -> bytes:
 def _sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
     """[(sheet name, rows of cell values)], row i being spreadsheet row i + 1."""
     if not data:
-        raise _FileProblem(f"文件“{filename}”是空的（0 字节），请重新选择任务分配表。")
+        raise _FileProblem(_("文件“%(file)s”是空的（0 字节），请重新选择任务分配表。", file=filename))
     if len(data) > MAX_BYTES:
         raise _FileProblem(
-            f"文件“{filename}”超过 {MAX_BYTES // 1024 // 1024} MB，不像是任务分配表，请核对后重新上传。"
+            _(
+                "文件“%(file)s”超过 %(mb)s MB，不像是任务分配表，请核对后重新上传。",
+                file=filename,
+                mb=MAX_BYTES // 1024 // 1024,
+            )
         )
     if data.startswith(_OLE_MAGIC):
         raise _FileProblem(
-            f"文件“{filename}”是旧版 Excel（.xls）格式或设置了打开密码，无法读取。"
-            "请在 Excel 中“另存为” .xlsx 格式（不加密）或 CSV 后重新上传。"
+            _(
+                "文件“%(file)s”是旧版 Excel（.xls）格式或设置了打开密码，无法读取。"
+                "请在 Excel 中“另存为” .xlsx 格式（不加密）或 CSV 后重新上传。",
+                file=filename,
+            )
         )
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_sheets(data, filename)
@@ -222,8 +232,9 @@ def _sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
 
 
 def _xlsx_sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
-    unreadable = (
-        f"文件“{filename}”已损坏或不是有效的 XLSX 工作簿，无法读取。请在 Excel 中重新保存为 .xlsx 后上传。"
+    unreadable = _(
+        "文件“%(file)s”已损坏或不是有效的 XLSX 工作簿，无法读取。请在 Excel 中重新保存为 .xlsx 后上传。",
+        file=filename,
     )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -233,11 +244,14 @@ def _xlsx_sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]
     names = {info.filename for info in members}
     if not any(name.endswith("workbook.xml") for name in names):
         raise _FileProblem(
-            f"文件“{filename}”是压缩包但不是 Excel 工作簿（.xlsx），请上传任务分配表的 .xlsx 或 CSV 文件。"
+            _(
+                "文件“%(file)s”是压缩包但不是 Excel 工作簿（.xlsx），请上传任务分配表的 .xlsx 或 CSV 文件。",
+                file=filename,
+            )
         )
     if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
         raise _FileProblem(
-            f"文件“{filename}”解压后过大，不像是任务分配表。请只保留任务分配工作表后重新上传。"
+            _("文件“%(file)s”解压后过大，不像是任务分配表。请只保留任务分配工作表后重新上传。", file=filename)
         )
     try:
         with warnings.catch_warnings():
@@ -274,8 +288,11 @@ def _decode(data: bytes, filename: str) -> str:
         if "\x00" not in text:
             return text
     raise _FileProblem(
-        f"文件“{filename}”既不是 XLSX 工作簿，也不是可读的 CSV 文本（编码应为 UTF-8 或 GBK），无法读取。"
-        "请在 Excel 中“另存为” .xlsx 或 CSV 后重新上传。"
+        _(
+            "文件“%(file)s”既不是 XLSX 工作簿，也不是可读的 CSV 文本（编码应为 UTF-8 或 GBK），无法读取。"
+            "请在 Excel 中“另存为” .xlsx 或 CSV 后重新上传。",
+            file=filename,
+        )
     )
 
 
@@ -287,7 +304,11 @@ def _csv_rows(data: bytes, filename: str) -> list[list[Any]]:
             rows = [list(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
         except csv.Error as exc:
             raise _FileProblem(
-                f"文件“{filename}”不是有效的 CSV 文本（{exc}），请在 Excel 中重新另存为 CSV 后上传。"
+                _(
+                    "文件“%(file)s”不是有效的 CSV 文本（%(error)s），请在 Excel 中重新另存为 CSV 后上传。",
+                    file=filename,
+                    error=exc,
+                )
             ) from exc
         if best is None:
             best = rows
@@ -321,26 +342,34 @@ def _find_header(rows: Sequence[Sequence[Any]]) -> _Header | None:
 
 
 def _expected_columns() -> str:
-    return "、".join(f"“{COLUMNS[f]}”" for f in ("unit_code", *NUMBER_FIELDS))
+    return _("、").join(f"“{COLUMNS[f]}”" for f in ("unit_code", *NUMBER_FIELDS))
 
 
 def _header_problem(sheets: Sequence[tuple[str, list[list[Any]]]], filename: str) -> str:
-    for _, rows in sheets:
+    for _sheet, rows in sheets:
         for index, values in enumerate(rows[:HEADER_SCAN_ROWS]):
             header = _header_in(values, index)
             if "unit_code" in header.columns:
-                return (
-                    f"第 {index + 1} 行的表头有“{header.labels['unit_code']}”列，但没有任务或企业数列。"
-                    f"表头应包含：{_expected_columns()}（企业数和两项任务至少填一类），请使用下载的模板填写。"
+                return _(
+                    "第 %(row)s 行的表头有“%(column)s”列，但没有任务或企业数列。"
+                    "表头应包含：%(columns)s（企业数和两项任务至少填一类），请使用下载的模板填写。",
+                    row=index + 1,
+                    column=header.labels["unit_code"],
+                    columns=_expected_columns(),
                 )
             if header.columns.keys() & set(NUMBER_FIELDS):
-                return (
-                    f"第 {index + 1} 行的表头缺少“单位代码”列（也可写作“代码”或“行政区划代码”）。"
-                    f"表头应包含：{_expected_columns()}，请使用下载的模板填写。"
+                return _(
+                    "第 %(row)s 行的表头缺少“单位代码”列（也可写作“代码”或“行政区划代码”）。"
+                    "表头应包含：%(columns)s，请使用下载的模板填写。",
+                    row=index + 1,
+                    columns=_expected_columns(),
                 )
-    return (
-        f"在文件“{filename}”的前 {HEADER_SCAN_ROWS} 行中没有找到任务分配表的表头。"
-        f"表头应包含以下列：{_expected_columns()}（“单位名称”可有可无），请使用下载的模板填写。"
+    return _(
+        "在文件“%(file)s”的前 %(n)s 行中没有找到任务分配表的表头。"
+        "表头应包含以下列：%(columns)s（“单位名称”可有可无），请使用下载的模板填写。",
+        file=filename,
+        n=HEADER_SCAN_ROWS,
+        columns=_expected_columns(),
     )
 
 
@@ -360,14 +389,16 @@ def parse_targets(source: Path | BinaryIO, filename: str, *, known_codes: Collec
     except _FileProblem as problem:
         return _file_problem(problem.message)
     except OSError:
-        return _file_problem(f"无法读取上传的文件“{filename}”，请重新上传。")
+        return _file_problem(_("无法读取上传的文件“%(file)s”，请重新上传。", file=filename))
 
-    for _, rows in sheets:
+    for _sheet, rows in sheets:
         header = _find_header(rows)
         if header is not None:
             return _parse_rows(rows, header, filename, {_unit_code(c) for c in known_codes})
-    if all(_is_blank(v) for _, rows in sheets for values in rows for v in values):
-        return _file_problem(f"文件“{filename}”是空的：没有任何内容。请下载任务分配表模板，填写后重新上传。")
+    if all(_is_blank(v) for _sheet, rows in sheets for values in rows for v in values):
+        return _file_problem(
+            _("文件“%(file)s”是空的：没有任何内容。请下载任务分配表模板，填写后重新上传。", file=filename)
+        )
     return _file_problem(_header_problem(sheets, filename))
 
 
@@ -392,7 +423,7 @@ def _parse_rows(rows: list[list[Any]], header: _Header, filename: str, known: se
             continue
         data_rows += 1
         if data_rows > MAX_ROWS:
-            return _file_problem(f"任务分配表超过 {MAX_ROWS} 行上限，请核对是否误填。")
+            return _file_problem(_("任务分配表超过 %(n)s 行上限，请核对是否误填。", n=MAX_ROWS))
         r = index + 1
         row, row_problems = _parse_row(r, cells, header, known, seen)
         problems.extend(row_problems)
@@ -400,7 +431,10 @@ def _parse_rows(rows: list[list[Any]], header: _Header, filename: str, known: se
             result.append(row)
     if data_rows == 0:
         return _file_problem(
-            f"任务分配表中没有数据：第 {header.row + 1} 行表头以下没有填写任何单位。请至少填写一行后重新上传。"
+            _(
+                "任务分配表中没有数据：第 %(row)s 行表头以下没有填写任何单位。请至少填写一行后重新上传。",
+                row=header.row + 1,
+            )
         )
     return TargetImport(tuple(result), tuple(problems))
 
@@ -411,7 +445,7 @@ def _parse_row(
     problems: list[TargetProblem] = []
 
     def problem(message: str) -> None:
-        problems.append(TargetProblem(r, f"第 {r} 行：{message}"))
+        problems.append(TargetProblem(r, _("第 %(row)s 行：%(message)s", row=r, message=message)))
 
     def label(field: str) -> str:
         return header.labels.get(field, COLUMNS[field])
@@ -419,14 +453,23 @@ def _parse_row(
     raw_code = cells["unit_code"]
     code = _unit_code(raw_code)
     if not code:
-        problem(f"缺少{label('unit_code')}，请填写单位的六位代码，如 110000。")
+        problem(_("缺少%(column)s，请填写单位的六位代码，如 110000。", column=label("unit_code")))
     elif not _CODE.match(code) or code not in known:
         problem(
-            f"{label('unit_code')}“{_shown(raw_code)}”不是已登记的单位代码，请核对代码（如北京市为 110000）。"
+            _(
+                "%(column)s“%(value)s”不是已登记的单位代码，请核对代码（如北京市为 110000）。",
+                column=label("unit_code"),
+                value=_shown(raw_code),
+            )
         )
     elif code in seen:
         problem(
-            f"{label('unit_code')}“{code}”与第 {seen[code]} 行重复，每个单位只能填写一行，请删除或合并重复的行。"
+            _(
+                "%(column)s“%(value)s”与第 %(row)s 行重复，每个单位只能填写一行，请删除或合并重复的行。",
+                column=label("unit_code"),
+                value=code,
+                row=seen[code],
+            )
         )
     else:
         seen[code] = r
@@ -440,13 +483,26 @@ def _parse_row(
         value, error = _parse_count(raw)
         shown = _shown(raw)
         if error == "negative":
-            problem(f"{label(field)}“{shown}”不能为负数，请填写 0 或正整数。")
+            problem(
+                _("%(column)s“%(value)s”不能为负数，请填写 0 或正整数。", column=label(field), value=shown)
+            )
         elif error == "fraction":
-            problem(f"{label(field)}“{shown}”不是整数，请填写整数，如 120。")
+            problem(
+                _("%(column)s“%(value)s”不是整数，请填写整数，如 120。", column=label(field), value=shown)
+            )
         elif error == "nan":
-            problem(f"{label(field)}“{shown}”不是数字，请填写整数，如 120。")
+            problem(
+                _("%(column)s“%(value)s”不是数字，请填写整数，如 120。", column=label(field), value=shown)
+            )
         elif value is not None and value > MAX_COUNT:
-            problem(f"{label(field)}“{shown}”过大（超过 {MAX_COUNT:,}），请核对后填写。")
+            problem(
+                _(
+                    "%(column)s“%(value)s”过大（超过 %(max)s），请核对后填写。",
+                    column=label(field),
+                    value=shown,
+                    max=f"{MAX_COUNT:,}",
+                )
+            )
         else:
             numbers[field] = value
 
@@ -454,11 +510,15 @@ def _parse_row(
     if "basis" not in given and not {"task_new_kexie", "task_liaison"} <= given:
         if "basis" in header.columns:
             problem(
-                f"既没有填写{label('basis')}，也没有同时填写{_task_labels(header)}。"
-                "请填写企业数（按比例分配任务），或两项任务都填写。"
+                _(
+                    "既没有填写%(column)s，也没有同时填写%(tasks)s。"
+                    "请填写企业数（按比例分配任务），或两项任务都填写。",
+                    column=label("basis"),
+                    tasks=_task_labels(header),
+                )
             )
         else:
-            problem(f"{_task_labels(header)}必须都填写，请补全后重新上传。")
+            problem(_("%(tasks)s必须都填写，请补全后重新上传。", tasks=_task_labels(header)))
 
     if problems:
         return None, problems
@@ -466,7 +526,11 @@ def _parse_row(
 
 
 def _task_labels(header: _Header) -> str:
-    return "和".join(f"“{header.labels.get(f, COLUMNS[f])}”" for f in ("task_new_kexie", "task_liaison"))
+    return _(
+        "“%(new)s”和“%(liaison)s”",
+        new=header.labels.get("task_new_kexie", COLUMNS["task_new_kexie"]),
+        liaison=header.labels.get("task_liaison", COLUMNS["task_liaison"]),
+    )
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -56,7 +57,7 @@ def _int(text: str | None, name: str) -> int:
     try:
         value = int((text or "").replace(",", "").strip())
     except ValueError:
-        raise InspectionError([f"{name}应填写整数。"]) from None
+        raise InspectionError([_("%(name)s应填写整数。", name=name)]) from None
     return value
 
 
@@ -64,7 +65,7 @@ def _ratio(text: str | None, name: str) -> Decimal:
     try:
         value = Decimal((text or "").replace("%", "").strip()) / 100
     except InvalidOperation:
-        raise InspectionError([f"{name}应填写百分数，如 25。"]) from None
+        raise InspectionError([_("%(name)s应填写百分数，如 25。", name=name)]) from None
     return value
 
 
@@ -83,13 +84,13 @@ def targets(campaign_id: int):
             if action == "national":
                 set_national_target(
                     campaign,
-                    new_kexie=_int(request.form.get("new_kexie"), "新建企业科协目标"),
-                    liaison=_int(request.form.get("liaison"), "联系人制度目标"),
-                    park_coverage=_ratio(request.form.get("park_coverage"), "园区覆盖率"),
+                    new_kexie=_int(request.form.get("new_kexie"), _("新建企业科协目标")),
+                    liaison=_int(request.form.get("liaison"), _("联系人制度目标")),
+                    park_coverage=_ratio(request.form.get("park_coverage"), _("园区覆盖率")),
                     national_park_coverage=_ratio(
-                        request.form.get("national_park_coverage"), "国家级园区覆盖率"
+                        request.form.get("national_park_coverage"), _("国家级园区覆盖率")
                     ),
-                    baseline_coverage=_ratio(request.form.get("baseline_coverage"), "覆盖率起点"),
+                    baseline_coverage=_ratio(request.form.get("baseline_coverage"), _("覆盖率起点")),
                     actor=actor,
                 )
                 flash(_("全国目标已保存。"), "success")
@@ -98,13 +99,13 @@ def targets(campaign_id: int):
                 for unit in units:
                     text = (request.form.get(f"basis-{unit.code}") or "").strip()
                     if text:
-                        basis[unit.code] = _int(text, f"{unit.name}的规模以上工业企业数")
+                        basis[unit.code] = _int(text, _("%(unit)s的规模以上工业企业数", unit=unit.name))
                 allocate_targets(campaign, basis=basis, actor=actor)
                 flash(_("已按规模以上工业企业数分配任务（最大余额法，合计等于全国目标）。"), "success")
             elif action == "import":
                 upload = request.files.get("file")
                 if upload is None or not upload.filename:
-                    raise InspectionError(["请选择要导入的 XLSX 或 CSV 文件。"])
+                    raise InspectionError([_("请选择要导入的 XLSX 或 CSV 文件。")])
                 count = import_targets(campaign, stream=upload.stream, filename=upload.filename, actor=actor)
                 flash(_("已导入 %(n)s 个单位的任务。", n=count), "success")
             elif action == "adjust":
@@ -113,8 +114,8 @@ def targets(campaign_id: int):
                     abort(404)
                 adjust_target(
                     target,
-                    task_new=_int(request.form.get("task_new"), "新建任务"),
-                    task_liaison=_int(request.form.get("task_liaison"), "联系人任务"),
+                    task_new=_int(request.form.get("task_new"), _("新建任务")),
+                    task_liaison=_int(request.form.get("task_liaison"), _("联系人任务")),
                     reason=request.form.get("reason", ""),
                     actor=actor,
                 )
@@ -288,13 +289,15 @@ def dashboard_export(campaign_id: int):
     from webapp.inspection.dashboard_export import dashboard_xlsx
 
     campaign = get_campaign_or_404(campaign_id)
-    rows = progress_rows(campaign)
-    payload = dashboard_xlsx(
-        title=f"{campaign.year}年企业科协组织建设进度",
-        generated_at=format_beijing(now()),
-        gauges=gauges(campaign, rows),
-        units=rows,
-    )
+    # An official document: its labels and hints stay Chinese whatever the interface language.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        rows = progress_rows(campaign)
+        payload = dashboard_xlsx(
+            title=f"{campaign.year}年企业科协组织建设进度",
+            generated_at=format_beijing(now()),
+            gauges=gauges(campaign, rows),
+            units=rows,
+        )
     log_event("export.download", obj=campaign, detail={"what": "dashboard", "bytes": len(payload)})
     return send_file(
         BytesIO(payload),
@@ -351,7 +354,7 @@ def spot_checks(program_id: int):
                 flash(_("已指定核查人。"), "success")
         except (InspectionError, ValueError) as exc:
             db.session.rollback()
-            _flash(getattr(exc, "problems", ["种子和样本数须为整数。"]))
+            _flash(getattr(exc, "problems", [_("种子和样本数须为整数。")]))
         return redirect(url_for("inspection.spot_checks", program_id=program.id))
     rows = [{"application": a, "check": spot_check_of(a), "effective": effective_new(a)} for a in apps]
     return render_template(
@@ -390,7 +393,7 @@ def spot_check(check_id: int):
             )
         except (InspectionError, ValueError) as exc:
             db.session.rollback()
-            _flash(getattr(exc, "problems", ["请选择核查结论。"]))
+            _flash(getattr(exc, "problems", [_("请选择核查结论。")]))
         else:
             flash(_("已记录第 %(n)s 行的核查结论。", n=entry.row_no), "success")
         return redirect(url_for("inspection.spot_check", check_id=check.id))

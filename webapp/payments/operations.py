@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.audit.operations import log_event
@@ -59,16 +60,16 @@ def record_payment(decision: Decision, *, paid_on: date, voucher_no: str, actor)
     program = decision.application.program
     problems = []
     if Phase(program.phase) != Phase.final:
-        problems.append(f"项目当前阶段为“{program.phase_label}”，只有定案后的资助可以登记拨付。")
+        problems.append(_("项目当前阶段为“%(phase)s”，只有定案后的资助可以登记拨付。", phase=_(program.phase_label)))
     if decision.superseded_at is not None or not DecisionKind(decision.kind).funded:
-        problems.append("该决定不是现行的资助决定。")
+        problems.append(_("该决定不是现行的资助决定。"))
     if db.session.scalar(select(Payment.id).where(Payment.decision_id == decision.id)) is not None:
-        problems.append("该项资助已登记拨付，不能重复登记。")
+        problems.append(_("该项资助已登记拨付，不能重复登记。"))
     voucher_no = (voucher_no or "").strip()
     if not voucher_no:
-        problems.append("请填写会计凭证号。")
+        problems.append(_("请填写会计凭证号。"))
     if paid_on > beijing(now()).date():
-        problems.append("拨付日期不能晚于今天。")
+        problems.append(_("拨付日期不能晚于今天。"))
     if problems:
         raise PaymentError(problems)
     payment = Payment(decision_id=decision.id, paid_on=paid_on, voucher_no=voucher_no[:60], amount=decision.amount,
@@ -87,5 +88,5 @@ def record_payment(decision: Decision, *, paid_on: date, voucher_no: str, actor)
 def _all_paid(program: Program, at):
     unpaid = [line for line in award_lines(program) if line.payment is None]
     if unpaid:
-        return deny(f"还有 {len(unpaid)} 项资助未登记拨付。")
+        return deny(_("还有 %(n)s 项资助未登记拨付。", n=len(unpaid)))
     return ALLOW

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.applications.models import Application
@@ -76,20 +77,22 @@ def open_round(program: Program, *, start: date, contact: str, confirmed_end: da
     """Open the first round (moving the program to publicity) or a later round for changed decisions."""
     contact = (contact or "").strip()
     if len(contact) < 10:
-        raise PublicityError(["请填写受理异议的部门、电话和地址（公众据此提出异议）。"])
+        raise PublicityError([_("请填写受理异议的部门、电话和地址（公众据此提出异议）。")])
     if start < beijing(now()).date():
-        raise PublicityError(["公示开始日期不能早于今天。"])
+        raise PublicityError([_("公示开始日期不能早于今天。")])
     plan = plan_period(start)
     end = plan.end
     by_hand = False
     if not plan.known:
         if confirmed_end is None:
             years = "、".join(str(y) for y in plan.unknown_years)
-            raise PublicityError([
-                f"日历尚未收录 {years} 年的法定节假日和调休安排，无法自动计算 5 个工作日。系统按仅周末休息估算的截止日为 "
-                f"{end:%Y-%m-%d}；请核对国务院办公厅公布的安排后，手工填写并确认公示截止日期。"])
+            raise PublicityError([_(
+                "日历尚未收录 %(years)s 年的法定节假日和调休安排，无法自动计算 5 个工作日。系统按仅周末休息估算的截止日为 "
+                "%(end)s；请核对国务院办公厅公布的安排后，手工填写并确认公示截止日期。",
+                years=years, end=f"{end:%Y-%m-%d}")])
         if confirmed_end < end:
-            raise PublicityError([f"手工确认的截止日期不能早于 {end:%Y-%m-%d}（按周末估算的第 5 个工作日）。"])
+            raise PublicityError([_("手工确认的截止日期不能早于 %(end)s（按周末估算的第 5 个工作日）。",
+                                     end=f"{end:%Y-%m-%d}")])
         end, by_hand = confirmed_end, True
     existing = rounds(program)
     if not existing:
@@ -100,13 +103,14 @@ def open_round(program: Program, *, start: date, contact: str, confirmed_end: da
         scope: list[int] = []
     else:
         if Phase(program.phase) != Phase.publicity:
-            raise PublicityError(["只有公示阶段可以就变更内容重新公示。"])
+            raise PublicityError([_("只有公示阶段可以就变更内容重新公示。")])
         last = existing[-1]
         if beijing(now()).date() <= last.end_date:
-            raise PublicityError([f"第 {last.number} 轮公示尚未结束（至 {last.end_date:%Y-%m-%d}）。"])
+            raise PublicityError([_("第 %(n)s 轮公示尚未结束（至 %(end)s）。", n=last.number,
+                                     end=f"{last.end_date:%Y-%m-%d}")])
         scope = _changed_since(program, last.opened_at)
         if not scope:
-            raise PublicityError(["上一轮公示后没有变更的决定，无需重新公示。"])
+            raise PublicityError([_("上一轮公示后没有变更的决定，无需重新公示。")])
     round_ = PublicityRound(program_id=program.id, number=len(existing) + 1, start_date=start, end_date=end,
                             working_days=working_days_between(start, end).working_days,
                             end_confirmed_by_hand=by_hand, scope=json.dumps(scope), contact=contact,
@@ -136,26 +140,29 @@ def lodge_objection(program: Program, *, name: str, organisation: str, phone: st
     round_ = open_round_now(program)
     if round_ is None:
         last = latest_round(program)
+        # The audit log keeps the Chinese reason; the visitor is told it in the interface language.
         if last is not None and beijing(now()).date() > last.end_date:
             reason = f"公示期已于 {last.end_date:%Y-%m-%d} 结束，逾期提出的异议不予受理。"
+            shown = _("公示期已于 %(end)s 结束，逾期提出的异议不予受理。", end=f"{last.end_date:%Y-%m-%d}")
         else:
             reason = "该项目当前不在公示期，不受理异议。"
+            shown = _("该项目当前不在公示期，不受理异议。")
         log_event("publicity.objection", obj=program, actor="公众", result=AuditResult.denied,
                   detail={"reason": reason})
-        raise PublicityError([reason])
+        raise PublicityError([shown])
     fields = {"name": (name or "").strip(), "organisation": (organisation or "").strip(),
               "phone": (phone or "").strip(), "content": (content or "").strip()}
     problems = []
     if not fields["name"] or not fields["phone"] or not fields["organisation"]:
-        problems.append("异议须实名提出：请填写真实姓名、工作单位和联系电话；匿名异议不予受理。")
+        problems.append(_("异议须实名提出：请填写真实姓名、工作单位和联系电话；匿名异议不予受理。"))
     if len(fields["content"]) < 10:
-        problems.append("请写明异议的具体内容和事实依据（至少 10 字）。")
+        problems.append(_("请写明异议的具体内容和事实依据（至少 10 字）。"))
     digits = "".join(c for c in fields["phone"] if c.isdigit())
     if fields["phone"] and len(digits) < 7:
-        problems.append("联系电话格式不正确，请填写可以联系到您的电话号码。")
+        problems.append(_("联系电话格式不正确，请填写可以联系到您的电话号码。"))
     if application_id is not None and db.session.scalar(select(Application.id).where(
             Application.id == application_id, Application.program_id == program.id)) is None:
-        problems.append("请选择公示名单中的单位。")
+        problems.append(_("请选择公示名单中的单位。"))
     if problems:
         raise PublicityError(problems)
     stored = None
@@ -193,13 +200,13 @@ def record_entry(objection: Objection, *, investigation: str, conclusion: Conclu
                  concluded_on: date | None, replied_on: date | None, actor) -> RegisterEntry:
     """Add a new version of the register entry (earlier versions are kept as they were)."""
     if Phase(objection.round.program.phase) not in (Phase.publicity,):
-        raise PublicityError(["只有公示阶段可以登记异议处理情况。"])
+        raise PublicityError([_("只有公示阶段可以登记异议处理情况。")])
     problems = []
     if conclusion != Conclusion.pending:
         if not (reply or "").strip():
-            problems.append("作出结论时须填写答复内容。")
+            problems.append(_("作出结论时须填写答复内容。"))
         if concluded_on is None:
-            problems.append("作出结论时须填写结论日期。")
+            problems.append(_("作出结论时须填写结论日期。"))
     if problems:
         raise PublicityError(problems)
     version = len(objection.entries) + 1
@@ -222,16 +229,19 @@ def objections(program: Program) -> list[Objection]:
 def _publicity_complete(program: Program, at: datetime):
     found = rounds(program)
     if not found:
-        return deny("尚未公示。")
+        return deny(_("尚未公示。"))
     last = found[-1]
     if beijing(at).date() <= last.end_date:
-        return deny(f"第 {last.number} 轮公示至 {last.end_date:%Y-%m-%d} 结束，期满后方可定案。")
+        return deny(_("第 %(n)s 轮公示至 %(end)s 结束，期满后方可定案。", n=last.number,
+                       end=f"{last.end_date:%Y-%m-%d}"))
     pending = [o.receipt_no for o in objections(program) if o.conclusion == Conclusion.pending]
     if pending:
-        return deny(f"还有 {len(pending)} 件异议没有结论（如 {pending[0]}），全部办结后方可定案。")
+        return deny(_("还有 %(n)s 件异议没有结论（如 %(receipt)s），全部办结后方可定案。", n=len(pending),
+                       receipt=pending[0]))
     changed = _changed_since(program, last.opened_at)
     if changed:
-        return deny(f"第 {last.number} 轮公示开始后有 {len(changed)} 个单位的决定发生变更，须就变更部分重新公示。")
+        return deny(_("第 %(n)s 轮公示开始后有 %(count)s 个单位的决定发生变更，须就变更部分重新公示。",
+                       n=last.number, count=len(changed)))
     return ALLOW
 
 

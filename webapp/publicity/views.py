@@ -91,7 +91,7 @@ def manage(program_id: int):
         try:
             if action == "open" and form.validate_on_submit():
                 if form.start.data is None:
-                    raise PublicityError(["请填写公示开始日期。"])
+                    raise PublicityError([_("请填写公示开始日期。")])
                 round_ = open_round(program, start=form.start.data, contact=form.contact.data or "",
                                     confirmed_end=form.confirmed_end.data, actor=actor)
                 message = _("第 %(n)s 轮公示：%(s)s 至 %(e)s。", n=round_.number, s=round_.start_date,
@@ -142,7 +142,7 @@ def add_entry(objection_id: int):
                 try:
                     amount = Decimal(amount_text) if amount_text else None
                 except InvalidOperation:
-                    raise PublicityError([f"金额“{amount_text}”不是数字。"]) from None
+                    raise PublicityError([_("金额“%(text)s”不是数字。", text=amount_text)]) from None
                 change_decision(objection.application, kind=DecisionKind(request.form["new_kind"]), amount=amount,
                                 reason=f"异议 {objection.receipt_no} 成立：{form.reply.data}",
                                 objection_id=objection.id, actor=actor)
@@ -191,7 +191,7 @@ def object_form(program_id: int):
         abort(404)
     form = ObjectionForm()
     rows = published(program)
-    form.application_id.choices = [SelectChoice(0, "（请选择）")] + [
+    form.application_id.choices = [SelectChoice(0, _("（请选择）"))] + [
         SelectChoice(d.application_id, d.application.unit.name) for d in rows]
     problems: list[str] = []
     if form.validate_on_submit():

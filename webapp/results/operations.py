@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from scoring.allocate import allocate
@@ -124,13 +125,14 @@ def run_results(program: Program, *, bootstrap: int = DEFAULT_BOOTSTRAP, seed: i
                 actor) -> ResultRun:
     """Run the engine on the current submitted reviews and figures; store inputs and outputs."""
     if Phase(program.phase) not in (Phase.panel, Phase.review):
-        raise ResultsError([f"项目当前阶段为“{program.phase_label}”；评审结果在专家评审和结果会商阶段运行。"])
+        raise ResultsError([_("项目当前阶段为“%(phase)s”；评审结果在专家评审和结果会商阶段运行。",
+                               phase=_(program.phase_label))])
     if not 0 <= bootstrap <= 5000:
-        raise ResultsError(["自助法重复次数应在 0 到 5000 之间。"])
+        raise ResultsError([_("自助法重复次数应在 0 到 5000 之间。")])
     rubric = rubric_of(program)
     inputs = collect_inputs(program)
     if not inputs["applications"]:
-        raise ResultsError(["没有通过形式审查的申报，无法运行评审结果。"])
+        raise ResultsError([_("没有通过形式审查的申报，无法运行评审结果。")])
     seed = secrets.randbelow(2**31) if seed is None else seed
     try:
         # The program's budget sets the funding cutoff behind p_funded and the boundary flags, as in awards.
@@ -141,7 +143,7 @@ def run_results(program: Program, *, bootstrap: int = DEFAULT_BOOTSTRAP, seed: i
         allocation = allocate(rubric, result, **_allocation_overrides(program))
     except (ScoringInputError, ValueError) as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
-        raise ResultsError(["评分引擎拒绝了输入：", *problems]) from None
+        raise ResultsError([_("评分引擎拒绝了输入："), *problems]) from None
     number = (db.session.scalar(select(func.max(ResultRun.number)).where(ResultRun.program_id == program.id)) or 0) + 1
     totals = result.reviewer_totals
     extras = {
@@ -204,16 +206,18 @@ def proposals(program: Program, run: ResultRun) -> dict[int, Proposal]:
     for code, application in apps.items():
         amount = awards.get(code)
         if amount is None:
-            out[application.id] = Proposal(DecisionKind.none, None, "未进入资助范围")
+            out[application.id] = Proposal(DecisionKind.none, None, _("未进入资助范围"))
             continue
         if ProgramKind(program.kind) == ProgramKind.pilot:
             matching = application.figure_values().get("matching_funds")
             if not matching or matching <= 0:
-                out[application.id] = Proposal(DecisionKind.none, None, "未承诺自筹配套资金，不能作为试点示范单位")
+                out[application.id] = Proposal(DecisionKind.none, None,
+                                                  _("未承诺自筹配套资金，不能作为试点示范单位"))
             else:
                 out[application.id] = Proposal(DecisionKind.pilot, amount, "")
         elif application.unit_id in pilot_units:
-            out[application.id] = Proposal(DecisionKind.none, None, "已确定为本年度试点示范单位，不再给予后补助")
+            out[application.id] = Proposal(DecisionKind.none, None,
+                                              _("已确定为本年度试点示范单位，不再给予后补助"))
         else:
             out[application.id] = Proposal(DecisionKind.post_subsidy, amount, "")
     return out
@@ -226,15 +230,15 @@ def _decisions_editable(program: Program, objection_id: int | None) -> None:
     if phase == Phase.publicity and objection_id is not None:
         return
     if phase == Phase.publicity:
-        raise ResultsError(["公示期间只能根据成立的异议修改决定（并须重新公示变更部分）。"])
-    raise ResultsError([f"项目当前阶段为“{program.phase_label}”，决定不能修改。"])
+        raise ResultsError([_("公示期间只能根据成立的异议修改决定（并须重新公示变更部分）。")])
+    raise ResultsError([_("项目当前阶段为“%(phase)s”，决定不能修改。", phase=_(program.phase_label))])
 
 
 def adopt_proposals(program: Program, run: ResultRun, *, actor) -> int:
     """Record the proposals of ``run`` as the decisions (replacing earlier ones). Returns how many."""
     _decisions_editable(program, None)
     if run.program_id != program.id:
-        raise ResultsError(["该结果不属于本项目。"])
+        raise ResultsError([_("该结果不属于本项目。")])
     current = current_decisions(program)
     at = now()
     count = 0
@@ -261,7 +265,8 @@ def _check_budget(program: Program) -> None:
     if program.budget is not None:
         total = funded_total(program)
         if total > program.budget:
-            raise ResultsError([f"资助总额 {total:,.0f} 元超过预算 {program.budget:,.0f} 元，请调整。"])
+            raise ResultsError([_("资助总额 %(total)s 元超过预算 %(budget)s 元，请调整。",
+                                   total=f"{total:,.0f}", budget=f"{program.budget:,.0f}")])
 
 
 def change_decision(application: Application, *, kind: DecisionKind, amount: Decimal | None, reason: str,
@@ -271,26 +276,26 @@ def change_decision(application: Application, *, kind: DecisionKind, amount: Dec
     _decisions_editable(program, objection_id)
     current = current_decisions(program).get(application.id)
     if current is None:
-        raise ResultsError(["请先根据评审结果生成资助建议。"])
+        raise ResultsError([_("请先根据评审结果生成资助建议。")])
     reason = (reason or "").strip()
     kind = DecisionKind(kind)
     problems = []
     if kind.funded:
         if amount is None or amount <= 0:
-            problems.append("资助类决定须填写金额（元）。")
+            problems.append(_("资助类决定须填写金额（元）。"))
         if ProgramKind(program.kind) == ProgramKind.pilot and kind == DecisionKind.post_subsidy:
-            problems.append("试点示范项目中不能决定后补助，请在后补助项目中办理。")
+            problems.append(_("试点示范项目中不能决定后补助，请在后补助项目中办理。"))
         if ProgramKind(program.kind) == ProgramKind.post_subsidy and kind == DecisionKind.pilot:
-            problems.append("后补助项目中不能决定试点示范，请在试点示范项目中办理。")
+            problems.append(_("后补助项目中不能决定试点示范，请在试点示范项目中办理。"))
         if kind == DecisionKind.pilot:
             matching = application.figure_values().get("matching_funds")
             if not matching or matching <= 0:
-                problems.append("该单位未承诺自筹配套资金，不能确定为试点示范单位。")
+                problems.append(_("该单位未承诺自筹配套资金，不能确定为试点示范单位。"))
     else:
         amount = None
     departs = kind != current.proposed_kind or (amount or 0) != (current.proposed_amount or 0)
     if departs and not reason:
-        problems.append("与资助建议不同的决定必须写明理由。")
+        problems.append(_("与资助建议不同的决定必须写明理由。"))
     if problems:
         raise ResultsError(problems)
     at = now()
@@ -315,4 +320,4 @@ def what_if(program: Program, run: ResultRun, *, budget: int | None, count: int 
     try:
         return allocate(rubric, loads_json(run.result), budget=budget, count=count, amounts=amounts or None)
     except ValueError as exc:
-        raise ResultsError([f"参数无效：{exc}"]) from None
+        raise ResultsError([_("参数无效：%(error)s", error=exc)]) from None

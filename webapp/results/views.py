@@ -20,6 +20,7 @@ from webapp.campaigns.models import Phase
 from webapp.campaigns.queries import get_program_or_404
 from webapp.campaigns.rubrics import rubric_of
 from webapp.core.db import db
+from webapp.core.i18n import N_
 from webapp.results import workflow as _workflow  # noqa: F401  (registers phase guards)
 from webapp.results.models import DECISION_LABELS, Decision, DecisionKind, ResultRun
 from webapp.results.operations import (
@@ -38,19 +39,20 @@ from webapp.results.operations import (
 
 bp = Blueprint("results", __name__)
 
+
 DISCUSS_FLAGS = ("insufficient_reviews", "high_disagreement", "boundary", "tie_at_cutoff")
 FLAG_LABELS = {
-    "insufficient_reviews": "评审份数不足",
-    "high_disagreement": "专家分歧大",
-    "boundary": "处于资助线附近",
-    "tie_at_cutoff": "资助线处并列",
-    "lenient": "偏宽",
-    "severe": "偏严",
-    "inconsistent": "与他人排序不一致",
+    "insufficient_reviews": N_("评审份数不足"),
+    "high_disagreement": N_("专家分歧大"),
+    "boundary": N_("处于资助线附近"),
+    "tie_at_cutoff": N_("资助线处并列"),
+    "lenient": N_("偏宽"),
+    "severe": N_("偏严"),
+    "inconsistent": N_("与他人排序不一致"),
 }
-MEASURES = [("icc_a1", "ICC(A,1) 单个专家绝对一致性"), ("icc_c1", "ICC(C,1) 单个专家相对一致性"),
-            ("icc_ak", "ICC(A,k) 专家组平均分的可靠性"), ("kendall_w", "肯德尔和谐系数 W"),
-            ("krippendorff_alpha", "克里彭多夫 α（区间）")]
+MEASURES = [("icc_a1", N_("ICC(A,1) 单个专家绝对一致性")), ("icc_c1", N_("ICC(C,1) 单个专家相对一致性")),
+            ("icc_ak", N_("ICC(A,k) 专家组平均分的可靠性")), ("kendall_w", N_("肯德尔和谐系数 W")),
+            ("krippendorff_alpha", N_("克里彭多夫 α（区间）"))]
 
 
 class ConfirmForm(FlaskForm):
@@ -59,10 +61,10 @@ class ConfirmForm(FlaskForm):
 
 def flag_label(flag: str) -> str:
     if flag.startswith("missing_indicator:"):
-        return "缺少数据：" + flag.split(":", 1)[1]
+        return _("缺少数据：%(key)s", key=flag.split(":", 1)[1])
     if flag.startswith("not_applicable:"):
-        return "不适用：" + flag.split(":", 1)[1]
-    return FLAG_LABELS.get(flag, flag)
+        return _("不适用：%(key)s", key=flag.split(":", 1)[1])
+    return _(FLAG_LABELS[flag]) if flag in FLAG_LABELS else flag
 
 
 def _run_or_404(program, number: int | None) -> ResultRun | None:
@@ -97,7 +99,7 @@ def index(program_id: int):
         context.update(
             rubric=rubric, data=data, rows=rows, names=names, extras=extras, stale=is_stale(run),
             awards={a["application"]: a for a in run.awards_data()["awards"]},
-            reliability=[(key, label, reliability.get(key), describe(reliability.get(key), key))
+            reliability=[(key, _(label), reliability.get(key), describe(reliability.get(key), key))
                          for key, label in MEASURES],
             reliability_meta=reliability,
             rank_chart=rank_interval_chart(
@@ -146,16 +148,24 @@ def explain_tie_break(rubric, data: dict, code: str) -> str | None:
             a, b = me["criteria"].get(key), other["criteria"].get(key)
             if a != b:
                 title = rubric.criterion(key).title
-                notes.append(f"与 {other['application']} 总分相同，按“{title}”得分（{a} 对 {b}）"
-                             f"{'排在前' if (a or 0) > (b or 0) else '排在后'}")
+                if (a or 0) > (b or 0):
+                    notes.append(_("与 %(other)s 总分相同，按“%(title)s”得分（%(a)s 对 %(b)s）排在前",
+                                   other=other["application"], title=title, a=a, b=b))
+                else:
+                    notes.append(_("与 %(other)s 总分相同，按“%(title)s”得分（%(a)s 对 %(b)s）排在后",
+                                   other=other["application"], title=title, a=a, b=b))
                 break
         else:
             if other["rank"] == me["rank"]:
-                notes.append(f"与 {other['application']} 总分及各排序项目均相同，并列第 {me['rank']} 名")
+                notes.append(_("与 %(other)s 总分及各排序项目均相同，并列第 %(rank)s 名",
+                               other=other["application"], rank=me["rank"]))
+            elif me["rank"] < other["rank"]:
+                notes.append(_("与 %(other)s 总分及各排序项目均相同，按提交时间较早排在前",
+                               other=other["application"]))
             else:
-                notes.append(f"与 {other['application']} 总分及各排序项目均相同，按提交时间"
-                             f"{'较早排在前' if me['rank'] < other['rank'] else '较晚排在后'}")
-    return "；".join(notes)
+                notes.append(_("与 %(other)s 总分及各排序项目均相同，按提交时间较晚排在后",
+                               other=other["application"]))
+    return _("；").join(notes)
 
 
 @bp.route("/programs/<int:program_id>/results/<int:number>/<code>")
@@ -198,7 +208,7 @@ def _decimal(text: str | None) -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise ResultsError([f"金额“{text}”不是数字。"]) from None
+        raise ResultsError([_("金额“%(text)s”不是数字。", text=text)]) from None
 
 
 @bp.route("/programs/<int:program_id>/decisions", methods=["GET", "POST"])
@@ -211,7 +221,7 @@ def decisions(program_id: int):
         try:
             if request.form.get("action") == "adopt":
                 if run is None:
-                    raise ResultsError(["请先运行评审结果。"])
+                    raise ResultsError([_("请先运行评审结果。")])
                 adopt_proposals(program, run, actor=actor)
                 flash(_("已按第 %(n)s 次评审结果生成资助建议。", n=run.number), "success")
             elif request.form.get("action") == "change":

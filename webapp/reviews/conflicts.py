@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from webapp.core.i18n import N_
+
 XINJIANG = "650000"
 CORPS = "660000"
 
@@ -28,17 +30,19 @@ class Region(NamedTuple):
 def region_conflict(expert: Region, applicant: Region, *, corps_with_xinjiang: bool) -> str | None:
     """The reason the expert may not review the applicant, or None.
 
+    The reason is the untranslated Chinese text; ``operations.conflict_reason`` translates it for display.
+
     >>> region_conflict(Region("210000"), Region("210200", "210000"), corps_with_xinjiang=True)
     '申报单位是专家所在省份的副省级城市'
     """
     if expert.code == applicant.code:
-        return "专家与申报单位属同一地区"
+        return N_("专家与申报单位属同一地区")
     if applicant.parent_code is not None and applicant.parent_code == expert.code:
-        return "申报单位是专家所在省份的副省级城市"
+        return N_("申报单位是专家所在省份的副省级城市")
     if expert.parent_code is not None and expert.parent_code == applicant.code:
-        return "专家所在地是申报单位所在省份的副省级城市"
+        return N_("专家所在地是申报单位所在省份的副省级城市")
     if expert.province == applicant.province:
-        return "专家与申报单位同属一个省份"
+        return N_("专家与申报单位同属一个省份")
     if corps_with_xinjiang and {expert.province, applicant.province} == {XINJIANG, CORPS}:
-        return "新疆与新疆生产建设兵团按同一地区回避"
+        return N_("新疆与新疆生产建设兵团按同一地区回避")
     return None

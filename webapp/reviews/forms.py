@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -21,7 +22,7 @@ def score_form_class(rubric):
 
     for criterion in rubric.expert_criteria:
         field = StringField(
-            f"{criterion.title}（0–{criterion.max}，步长 {criterion.step}）",
+            _("%(title)s（0–%(max)s，步长 %(step)s）", title=criterion.title, max=criterion.max, step=criterion.step),
             validators=[Optional(), Length(max=12)],
             description=criterion.guidance or "",
             render_kw={"inputmode": "decimal", "autocomplete": "off", "data-max": str(criterion.max),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.applications.models import Application, ApplicationStatus
@@ -58,24 +59,27 @@ def experts() -> list[User]:
 
 
 def conflict_reason(expert: User, application: Application) -> str | None:
-    """Why ``expert`` may not see ``application`` at all (region, accepted exclusion, declared conflict)."""
+    """Why ``expert`` may not see ``application`` at all (region, accepted exclusion, declared conflict).
+
+    The reason is only shown (never stored), so it is translated here.
+    """
     if expert.home_region is None:
-        return "专家未登记所在地区"
+        return _("专家未登记所在地区")
     campaign = application.program.campaign
     reason = region_conflict(_region(expert.home_region), _region(application.unit),
                              corps_with_xinjiang=campaign.corps_conflicts_with_xinjiang)
     if reason:
-        return reason
+        return _(reason)
     excluded = db.session.scalar(select(ExclusionRequest.id).where(
         ExclusionRequest.application_id == application.id, ExclusionRequest.expert_id == expert.id,
         ExclusionRequest.status == ExclusionStatus.accepted))
     if excluded:
-        return "申报单位申请回避，业务处室已同意"
+        return _("申报单位申请回避，业务处室已同意")
     declined = db.session.scalar(select(Assignment.declined_reason).where(
         Assignment.application_id == application.id, Assignment.expert_id == expert.id,
         Assignment.status == AssignmentStatus.declined))
     if declined:
-        return f"专家本人申明回避：{declined}"
+        return _("专家本人申明回避：%(reason)s", reason=declined)
     return None
 
 
@@ -90,7 +94,8 @@ def passed_applications(program: Program) -> list[Application]:
 
 def _can_assign(program: Program) -> Decision:
     if Phase(program.phase) not in ASSIGNING_PHASES:
-        return deny(f"项目当前阶段为“{program.phase_label}”，只有形式审查和专家评审阶段可以分配评审。")
+        return deny(_("项目当前阶段为“%(phase)s”，只有形式审查和专家评审阶段可以分配评审。",
+                      phase=_(program.phase_label)))
     return ALLOW
 
 
@@ -145,17 +150,18 @@ def assign_k_per_application(program: Program, k: int, *, actor) -> AssignmentSu
     _require(_can_assign(program))
     applications = passed_applications(program)
     if any(_active(a) for a in applications):
-        raise ReviewError(["本项目已有评审分配；按份数分配只能在尚未分配时使用，请改用手工调整。"])
+        raise ReviewError([_("本项目已有评审分配；按份数分配只能在尚未分配时使用，请改用手工调整。")])
     panel = experts()
     if not panel:
-        raise ReviewError(["还没有评审专家账户。"])
+        raise ReviewError([_("还没有评审专家账户。")])
     eligible = {a.id: [e.id for e in panel if not conflict_reason(e, a)] for a in applications}
     try:
         plan = balanced_assignment([a.id for a in applications], [e.id for e in panel], eligible, k)
     except AssignmentImpossible as exc:
         names = {a.id: a.unit.name for a in applications}
-        short = "、".join(f"{names[a]}（仅 {n} 位可评）" for a, n in exc.short.items())
-        raise ReviewError([f"回避后专家不足：每份需要 {k} 位，但 {short}。请减少每份评审人数或增加专家。"]) from None
+        short = _("、").join(_("%(unit)s（仅 %(n)s 位可评）", unit=names[a], n=n) for a, n in exc.short.items())
+        raise ReviewError([_("回避后专家不足：每份需要 %(k)s 位，但 %(short)s。请减少每份评审人数或增加专家。",
+                             k=k, short=short)]) from None
     by_id = {a.id: a for a in applications}
     experts_by_id = {e.id: e for e in panel}
     for a, e in plan.pairs:
@@ -187,12 +193,13 @@ def add_assignment(application: Application, expert: User, *, actor) -> Assignme
     """Manual assignment (also how a declined review is reassigned to someone else)."""
     _require(_can_assign(application.program))
     if Role(expert.role) != Role.expert or not expert.is_enabled:
-        raise ReviewError(["只能分配给启用的评审专家账户。"])
+        raise ReviewError([_("只能分配给启用的评审专家账户。")])
     if ApplicationStatus(application.status) != ApplicationStatus.passed:
-        raise ReviewError(["只有通过形式审查的申报可以分配评审。"])
+        raise ReviewError([_("只有通过形式审查的申报可以分配评审。")])
     reason = conflict_reason(expert, application)
     if reason:
-        raise ReviewError([f"{expert.display_name}不能评审{application.unit.name}：{reason}。"])
+        raise ReviewError([_("%(expert)s不能评审%(unit)s：%(reason)s。", expert=expert.display_name,
+                              unit=application.unit.name, reason=reason)])
     assignment = _activate(application, expert, actor=actor)
     log_event("review.assign_one", obj=assignment, actor=actor,
               detail={"application": application.id, "expert": expert.username})
@@ -203,7 +210,8 @@ def remove_assignment(assignment: Assignment, *, actor) -> None:
     """Take an unsubmitted review off an expert (kept on record as removed)."""
     _require(_can_assign(assignment.application.program))
     if AssignmentStatus(assignment.status) != AssignmentStatus.assigned:
-        raise ReviewError([f"该评审状态为“{assignment.status_label}”，不能撤销；已提交的评审请先退回。"])
+        raise ReviewError([_("该评审状态为“%(status)s”，不能撤销；已提交的评审请先退回。",
+                             status=_(assignment.status_label))])
     assignment.status = AssignmentStatus.removed
     assignment.updated_at = now()
     db.session.flush()
@@ -217,11 +225,11 @@ def remove_assignment(assignment: Assignment, *, actor) -> None:
 def can_review(user, assignment: Assignment) -> Decision:
     """The expert may open this review: it is theirs, active, and (re)checked for conflicts."""
     if not user.is_authenticated or assignment.expert_id != user.id:
-        return deny("不是您的评审任务。")
+        return deny(_("不是您的评审任务。"))
     if AssignmentStatus(assignment.status) not in ACTIVE:
-        return deny("该评审任务已结束。")
+        return deny(_("该评审任务已结束。"))
     if conflict_reason(user, assignment.application):
-        return deny("您与该申报存在回避关系。")
+        return deny(_("您与该申报存在回避关系。"))
     return ALLOW
 
 
@@ -231,9 +239,9 @@ def can_score(user, assignment: Assignment) -> Decision:
         return decision
     program = assignment.application.program
     if Phase(program.phase) != Phase.review:
-        return deny(f"项目当前阶段为“{program.phase_label}”，不在专家评审阶段，评分表只读。")
+        return deny(_("项目当前阶段为“%(phase)s”，不在专家评审阶段，评分表只读。", phase=_(program.phase_label)))
     if AssignmentStatus(assignment.status) == AssignmentStatus.submitted:
-        return deny("评分已提交并锁定；如需修改，请联系业务处室退回。")
+        return deny(_("评分已提交并锁定；如需修改，请联系业务处室退回。"))
     return ALLOW
 
 
@@ -249,14 +257,15 @@ def parse_scores(rubric, raw: dict[str, str | None]) -> tuple[dict[str, Decimal 
         try:
             value = Decimal(text)
         except InvalidOperation:
-            problems.append(f"“{criterion.title}”应填写数字，“{text}”不是数字。")
+            problems.append(_("“%(title)s”应填写数字，“%(text)s”不是数字。", title=criterion.title, text=text))
             continue
         if not value.is_finite() or value < 0 or value > criterion.max:
-            problems.append(f"“{criterion.title}”的分数应在 0 到 {criterion.max} 之间，您填写的是 {text}。")
+            problems.append(_("“%(title)s”的分数应在 0 到 %(max)s 之间，您填写的是 %(text)s。",
+                              title=criterion.title, max=criterion.max, text=text))
             continue
         if (value / criterion.step) % 1 != 0:
-            problems.append(f"“{criterion.title}”的分数须为 {criterion.step} 的整数倍（如 {criterion.step * 2}），"
-                            f"{text} 不符合。")
+            problems.append(_("“%(title)s”的分数须为 %(step)s 的整数倍（如 %(example)s），%(text)s 不符合。",
+                              title=criterion.title, step=criterion.step, example=criterion.step * 2, text=text))
             continue
         values[criterion.key] = value
     return values, problems
@@ -279,9 +288,9 @@ def save_review(assignment: Assignment, *, raw_scores: dict[str, str | None], op
     if submit:
         for criterion in rubric.expert_criteria:
             if values.get(criterion.key) is None and not any(criterion.title in p for p in problems):
-                problems.append(f"“{criterion.title}”未评分。")
+                problems.append(_("“%(title)s”未评分。", title=criterion.title))
         if len(opinion) < MIN_OPINION:
-            problems.append(f"评审意见至少 {MIN_OPINION} 字（当前 {len(opinion)} 字）。")
+            problems.append(_("评审意见至少 %(min)s 字（当前 %(n)s 字）。", min=MIN_OPINION, n=len(opinion)))
     if problems:
         raise ReviewError(problems)
     existing = {s.criterion: s for s in assignment.scores}
@@ -307,10 +316,10 @@ def declare_conflict(assignment: Assignment, *, reason: str, actor) -> None:
     """The expert declares a conflict: the assignment ends and the office is told."""
     _require(can_review(actor, assignment))
     if AssignmentStatus(assignment.status) == AssignmentStatus.submitted:
-        raise ReviewError(["评分已提交，如存在回避情形请联系业务处室处理。"])
+        raise ReviewError([_("评分已提交，如存在回避情形请联系业务处室处理。")])
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ReviewError(["请写明回避理由（例如曾在该单位任职、近三年有合作）。"])
+        raise ReviewError([_("请写明回避理由（例如曾在该单位任职、近三年有合作）。")])
     assignment.status = AssignmentStatus.declined
     assignment.declined_reason = reason
     assignment.updated_at = now()
@@ -327,12 +336,12 @@ def declare_conflict(assignment: Assignment, *, reason: str, actor) -> None:
 def reopen_review(assignment: Assignment, *, reason: str, actor) -> None:
     """Office only: unlock a submitted review so the expert can change it; the reason is recorded."""
     if Phase(assignment.application.program.phase) != Phase.review:
-        raise ReviewError(["只有专家评审阶段可以退回评分。"])
+        raise ReviewError([_("只有专家评审阶段可以退回评分。")])
     if AssignmentStatus(assignment.status) != AssignmentStatus.submitted:
-        raise ReviewError(["只有已提交的评分可以退回修改。"])
+        raise ReviewError([_("只有已提交的评分可以退回修改。")])
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ReviewError(["请写明退回理由。"])
+        raise ReviewError([_("请写明退回理由。")])
     assignment.status = AssignmentStatus.assigned
     assignment.submitted_at = None
     assignment.updated_at = now()
@@ -355,7 +364,7 @@ def request_exclusion(application: Application, *, expert_name: str, affiliation
     _require(rules.can_edit(actor, application, now()))
     expert_name, reason = (expert_name or "").strip(), (reason or "").strip()
     if not expert_name or not reason:
-        raise ReviewError(["请填写需回避专家的姓名和申请回避的理由。"])
+        raise ReviewError([_("请填写需回避专家的姓名和申请回避的理由。")])
     request = ExclusionRequest(application=application, expert_name=expert_name[:80],
                                expert_affiliation=(affiliation or "").strip()[:120] or None, reason=reason,
                                status=ExclusionStatus.pending, requested_by_id=actor.id, requested_at=now())
@@ -370,22 +379,22 @@ def decide_exclusion(request: ExclusionRequest, *, accept: bool, expert: User | 
                      actor) -> None:
     """Office accepts (naming the expert account) or declines (with a note) a unit's exclusion request."""
     if ExclusionStatus(request.status) != ExclusionStatus.pending:
-        raise ReviewError(["该回避申请已处理。"])
+        raise ReviewError([_("该回避申请已处理。")])
     note = (note or "").strip()
     if accept:
         if expert is None or Role(expert.role) != Role.expert:
-            raise ReviewError(["同意回避时请选择对应的专家账户。"])
+            raise ReviewError([_("同意回避时请选择对应的专家账户。")])
         request.expert_id = expert.id
         request.status = ExclusionStatus.accepted
         for assignment in _active(request.application):
             if assignment.expert_id == expert.id:
                 if AssignmentStatus(assignment.status) == AssignmentStatus.submitted:
-                    raise ReviewError(["该专家已提交评分；请先退回其评分，再同意回避。"])
+                    raise ReviewError([_("该专家已提交评分；请先退回其评分，再同意回避。")])
                 assignment.status = AssignmentStatus.removed
                 assignment.updated_at = now()
     else:
         if not note:
-            raise ReviewError(["不同意回避时请写明理由，单位将看到这段说明。"])
+            raise ReviewError([_("不同意回避时请写明理由，单位将看到这段说明。")])
         request.status = ExclusionStatus.declined
     request.decision_note = note or None
     request.decided_by_id = actor.id

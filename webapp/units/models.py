@@ -8,11 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import db, enum_column
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it here; it is translated where shown."""
-    return message
+from webapp.core.i18n import N_
 
 
 class UnitCategory(enum.StrEnum):

@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from webapp.core.db import db
+from webapp.core.i18n import N_
 from webapp.core.timeutil import now
 from webapp.extensions import login_manager
 
@@ -21,11 +22,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; errors/error.html translates title and message when it renders."""
-    return message
 
 
 def init_app(app: Flask) -> None:
