@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
-from webapp.core.importing import header_columns, header_key
+from webapp.core.importing import FileProblem, header_columns, header_key
 
 __all__ = [
     "HEADER_SCAN_ROWS",
@@ -166,12 +166,6 @@ class RosterParse:
         return not self.problems
 
 
-class _FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 # --------------------------------------------------------------------------------------------------------
 # Text helpers
 
@@ -235,21 +229,21 @@ def _read_bytes(source: Path | BinaryIO) -> bytes:
         return Path(source).read_bytes()
     data = source.read()
     if isinstance(data, str):
-        raise _FileProblem(_("文件不是 XLSX 格式，请上传用 Excel 保存的 .xlsx 文件。"))
+        raise FileProblem(_("文件不是 XLSX 格式，请上传用 Excel 保存的 .xlsx 文件。"))
     return data
 
 
 def _check_container(data: bytes) -> None:
     if not data:
-        raise _FileProblem(_("文件是空的（0 字节），请重新选择名册文件。"))
+        raise FileProblem(_("文件是空的（0 字节），请重新选择名册文件。"))
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "文件是旧版 Excel（.xls）格式或设置了打开密码，无法读取。请在 Excel 中“另存为” .xlsx 格式（不加密）后重新上传。"
             )
         )
     if not data.startswith(b"PK\x03\x04"):
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "文件不是 XLSX 格式（可能是 CSV、文本或其他文件改了扩展名），无法读取。请下载名册模板，在 Excel 中填写后保存为 .xlsx 上传。"
             )
@@ -259,11 +253,11 @@ def _check_container(data: bytes) -> None:
             members = archive.infolist()
             names = {info.filename for info in members}
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _FileProblem(_("文件已损坏，无法作为 XLSX 打开。请在 Excel 中重新保存为 .xlsx 后上传。")) from exc
+        raise FileProblem(_("文件已损坏，无法作为 XLSX 打开。请在 Excel 中重新保存为 .xlsx 后上传。")) from exc
     if "xl/workbook.xml" not in names and not any(n.endswith("/workbook.xml") for n in names):
-        raise _FileProblem(_("文件是压缩包但不是 Excel 工作簿（.xlsx），请上传用 Excel 保存的名册。"))
+        raise FileProblem(_("文件是压缩包但不是 Excel 工作簿（.xlsx），请上传用 Excel 保存的名册。"))
     if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise _FileProblem(_("文件解压后过大，不像是名册。请只保留名册工作表，另存为 .xlsx 后重新上传。"))
+        raise FileProblem(_("文件解压后过大，不像是名册。请只保留名册工作表，另存为 .xlsx 后重新上传。"))
 
 
 def _load(data: bytes):
@@ -275,7 +269,7 @@ def _load(data: bytes):
             warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\..*)?$")
             return load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise _FileProblem(
+        raise FileProblem(
             _("文件已损坏或不是有效的 XLSX 工作簿，无法读取。请在 Excel 中重新保存为 .xlsx 后上传。")
         ) from exc
 
@@ -470,7 +464,7 @@ def parse_roster(
     today = today or datetime.now(BEIJING).date()
     try:
         workbook = _load(_read_bytes(source))
-    except _FileProblem as problem:
+    except FileProblem as problem:
         return _empty_result(problem.message)
     except OSError:
         return _empty_result(_("无法读取上传的文件，请重新上传。"))

@@ -12,9 +12,18 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["header_columns", "header_key"]
+__all__ = ["FileProblem", "header_columns", "header_key"]
 
 _MARKERS = "*※★:"
+
+
+class FileProblem(Exception):
+    """The uploaded file as a whole cannot be read (empty, wrong format, damaged, no header row):
+    ``message`` says what is wrong and how to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @lru_cache(maxsize=16)

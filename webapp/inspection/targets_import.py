@@ -46,7 +46,7 @@ import pandas as pd
 import xlsxwriter
 from flask_babel import gettext as _
 
-from webapp.core.importing import header_columns, header_key
+from webapp.core.importing import FileProblem, header_columns, header_key
 
 __all__ = [
     "COLUMNS",
@@ -115,12 +115,6 @@ class TargetImport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-class _FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -209,9 +203,9 @@ def _read_bytes(source: Path | BinaryIO) -> bytes:
 def _sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
     """[(sheet name, rows of cell values)], row i being spreadsheet row i + 1."""
     if not data:
-        raise _FileProblem(_("文件“%(file)s”是空的（0 字节），请重新选择任务分配表。", file=filename))
+        raise FileProblem(_("文件“%(file)s”是空的（0 字节），请重新选择任务分配表。", file=filename))
     if len(data) > MAX_BYTES:
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "文件“%(file)s”超过 %(mb)s MB，不像是任务分配表，请核对后重新上传。",
                 file=filename,
@@ -219,7 +213,7 @@ def _sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
             )
         )
     if data.startswith(_OLE_MAGIC):
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "文件“%(file)s”是旧版 Excel（.xls）格式或设置了打开密码，无法读取。"
                 "请在 Excel 中“另存为” .xlsx 格式（不加密）或 CSV 后重新上传。",
@@ -240,17 +234,17 @@ def _xlsx_sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _FileProblem(unreadable) from exc
+        raise FileProblem(unreadable) from exc
     names = {info.filename for info in members}
     if not any(name.endswith("workbook.xml") for name in names):
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "文件“%(file)s”是压缩包但不是 Excel 工作簿（.xlsx），请上传任务分配表的 .xlsx 或 CSV 文件。",
                 file=filename,
             )
         )
     if len(members) > MAX_ZIP_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise _FileProblem(
+        raise FileProblem(
             _("文件“%(file)s”解压后过大，不像是任务分配表。请只保留任务分配工作表后重新上传。", file=filename)
         )
     try:
@@ -261,7 +255,7 @@ def _xlsx_sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]
                 io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl"
             )
     except Exception as exc:  # openpyxl and pandas raise many kinds for damaged files
-        raise _FileProblem(unreadable) from exc
+        raise FileProblem(unreadable) from exc
     sheets = []
     for name, frame in frames.items():
         rows = [[None if _is_missing(v) else v for v in record] for record in frame.itertuples(index=False)]
@@ -287,7 +281,7 @@ def _decode(data: bytes, filename: str) -> str:
             continue
         if "\x00" not in text:
             return text
-    raise _FileProblem(
+    raise FileProblem(
         _(
             "文件“%(file)s”既不是 XLSX 工作簿，也不是可读的 CSV 文本（编码应为 UTF-8 或 GBK），无法读取。"
             "请在 Excel 中“另存为” .xlsx 或 CSV 后重新上传。",
@@ -303,7 +297,7 @@ def _csv_rows(data: bytes, filename: str) -> list[list[Any]]:
         try:
             rows = [list(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
         except csv.Error as exc:
-            raise _FileProblem(
+            raise FileProblem(
                 _(
                     "文件“%(file)s”不是有效的 CSV 文本（%(error)s），请在 Excel 中重新另存为 CSV 后上传。",
                     file=filename,
@@ -386,7 +380,7 @@ def parse_targets(source: Path | BinaryIO, filename: str, *, known_codes: Collec
     ``known_codes``: the unit codes that may appear. Problems are in Chinese; if any, save nothing."""
     try:
         sheets = _sheets(_read_bytes(source), filename)
-    except _FileProblem as problem:
+    except FileProblem as problem:
         return _file_problem(problem.message)
     except OSError:
         return _file_problem(_("无法读取上传的文件“%(file)s”，请重新上传。", file=filename))
