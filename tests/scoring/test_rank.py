@@ -1,4 +1,4 @@
-"""competition_ranks on every internal path (one packed sort, folded last column, lexsort) against a
+"""competition_ranks on every internal path (one packed sort, 16-bit digit passes, folded last column,
 plain count of strictly better rows."""
 
 from __future__ import annotations
@@ -65,13 +65,14 @@ def test_submission_order_dense_with_missing_latest():
 @pytest.mark.parametrize(
     "ranges",
     [
-        (9000, 2001, 900, 5000),  # 48 key bits + 13 index bits: one packed sort
+        (9000, 2001, 900, 5000),  # 48 key bits + 13 index bits: one packed sort, or digit passes
         (70000,),
         (2**17, 2**17, 2**17),  # 51 + 13 = 64 bits: the packed sort on unsigned words, full width
         (2**20, 2**20, 2**20),  # 60 + 13 bits: radix passes
     ],
 )
-def test_large_rankings_match_a_lexsort(ranges):
+@pytest.mark.parametrize("digit_passes", [None, False, True])
+def test_large_rankings_match_a_lexsort(ranges, digit_passes):
     from scipy.stats import rankdata
 
     from scoring.rank import RADIX_MIN
@@ -80,7 +81,7 @@ def test_large_rankings_match_a_lexsort(ranges):
     n = 3 * RADIX_MIN
     # a narrow spread of totals, so that many rows tie on the first columns
     columns = [rng.integers(max(r - 300, 0), r, n) for r in ranges]
-    ranks, order = competition_ranks(RankKeys(tuple(columns), ranges))
+    ranks, order = competition_ranks(RankKeys(tuple(columns), ranges), digit_passes=digit_passes)
     expected_order = np.lexsort((np.arange(n),) + tuple(-c for c in reversed(columns)))
     assert order.tolist() == expected_order.tolist()
     composite = np.zeros(n, dtype=object)
@@ -90,8 +91,16 @@ def test_large_rankings_match_a_lexsort(ranges):
     assert ranks.tolist() == expected.astype(int).tolist()
 
 
+def test_packed_sort_choice_is_measured_once():
+    from scoring.rank import packed_sort_is_quick
+
+    assert isinstance(packed_sort_is_quick(), bool)
+    assert packed_sort_is_quick.cache_info().currsize == 1
+
+
 def test_radix_order_is_stable():
     from scoring.rank import radix_order
 
     key = np.array([5, 1 << 40, 5, 0, 1 << 40, 5], dtype=np.int64)
     assert radix_order(key, 41).tolist() == [3, 0, 2, 5, 1, 4]
+    assert radix_order(key & 0xFFFF, 16).tolist() == [1, 3, 4, 0, 2, 5]
