@@ -1,5 +1,5 @@
 """competition_ranks on every internal path (one packed sort, 16-bit digit passes, folded last column,
-plain count of strictly better rows."""
+lexsort) against a plain count of strictly better rows."""
 
 from __future__ import annotations
 
