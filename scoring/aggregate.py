@@ -510,10 +510,17 @@ def _round_step_means(
         lookup[m_values] = np.arange(m_values.size)
         code = lookup[kept]
     table = _mean_table(tuple(step_units), tuple(m_values.tolist()), width, places, decimals)
-    code *= width
-    sums += code
-    sums += (np.arange(n_crit, dtype=np.int64) * (m_values.size * width))[:, np.newaxis]
-    return np.take(table, sums, mode="clip")  # every index is in range by construction
+    span = m_values.size * width  # one criterion's part of the table
+    out = np.empty((n_crit, n_apps), dtype=np.int64)
+    if m_values.size > 1:
+        code *= width
+    for c in range(n_crit):
+        index = sums[c]
+        if m_values.size > 1:  # else every application has the same count: the sum alone
+            index += code
+        # every index is in range by construction
+        np.take(table[c * span : (c + 1) * span], index, out=out[c], mode="clip")
+    return out
 
 
 @lru_cache(maxsize=32)

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
@@ -31,6 +34,22 @@ __all__ = ["ApplicationResult", "RankResult", "ScoringInputError", "rank_applica
 
 BEIJING = timezone(timedelta(hours=8))
 P_FUNDED_DECIMALS = 4
+# From this many applications the formula criteria are computed on a second thread while this one
+# combines the reviews: numpy releases the interpreter lock inside most array operations, so on a
+# machine with two or more cores the two overlap. Below it, handing work over costs more than it saves.
+OVERLAP_MIN_APPLICATIONS = 4096
+
+_helper: ThreadPoolExecutor | None = None
+_helper_lock = threading.Lock()
+
+
+def _helper_thread() -> ThreadPoolExecutor:
+    """One worker thread kept for the life of the process (started on first use)."""
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        return _helper
 
 
 class ScoringInputError(ValueError):
@@ -585,8 +604,13 @@ def rank_arrays(
     decimals = agg_rule.decimals
     places = score_places(rubric)
     n_apps = figures.shape[0]
-    agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
-    f_units, missing, not_applicable = formula_units(rubric, figures, exact_figures)
+    if n_apps >= OVERLAP_MIN_APPLICATIONS and (os.cpu_count() or 1) > 1:
+        formulas = _helper_thread().submit(formula_units, rubric, figures, exact_figures)
+        agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
+        f_units, missing, not_applicable = formulas.result()
+    else:
+        agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
+        f_units, missing, not_applicable = formula_units(rubric, figures, exact_figures)
     total_units = agg.criterion_units.T.sum(axis=0) + f_units.T.sum(axis=0)
 
     ranked_apps = np.flatnonzero(agg.ranked)

@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from functools import cmp_to_key
 
 import numpy as np
 
@@ -142,9 +143,20 @@ def better(rubric, a: dict, b: dict) -> bool:
 
 
 def competition(rubric, entries: dict) -> dict:
-    ranks = {}
-    for a, ea in entries.items():
-        ranks[a] = 1 + sum(1 for b, eb in entries.items() if b != a and better(rubric, eb, ea))
+    """Rank = 1 + the number of entries strictly better: entries sorted with :func:`better` as the
+    comparison, each one either shares the rank of the one before it (neither is better) or takes its
+    own position."""
+
+    def compare(a, b) -> int:
+        if better(rubric, entries[a], entries[b]):
+            return -1
+        return 1 if better(rubric, entries[b], entries[a]) else 0
+
+    order = sorted(entries, key=cmp_to_key(compare))
+    ranks: dict = {}
+    for i, a in enumerate(order):
+        tied = i > 0 and not better(rubric, entries[order[i - 1]], entries[a])
+        ranks[a] = ranks[order[i - 1]] if tied else i + 1
     return ranks
 
 

@@ -125,3 +125,36 @@ def test_rank_matches_reference_on_a_full_2014_campaign():
     assert _engine_json(engine) == _plain(expected)
     awards = allocate(rubric, engine)
     assert _plain(awards.to_json()) == _plain(reference_awards(rubric, _engine_json(engine)))
+
+
+def test_rank_matches_reference_on_a_campaign_large_enough_for_every_fast_path():
+    """Enough applications for the formula criteria on the helper thread and the large-ranking sorts."""
+    import numpy as np
+
+    from scoring.engine import OVERLAP_MIN_APPLICATIONS
+    from scoring.rank import RADIX_MIN
+    from scoring.rubric import load_rubric
+
+    from .test_rubric import CRITERIA
+
+    rubric = load_rubric(CRITERIA / "cast-2014-post-subsidy.toml")
+    rng = np.random.default_rng(7)
+    n_apps = max(OVERLAP_MIN_APPLICATIONS, RADIX_MIN) + 17
+    apps = [f"A{i:05d}" for i in range(n_apps)]
+    experts = [f"E{i:03d}" for i in range(60)]
+    scores = []
+    for a in apps:
+        for e in rng.choice(experts, size=int(rng.integers(3, 8)), replace=False):
+            for c in rubric.expert_criteria:
+                steps = int(c.max / c.step)
+                scores.append((a, str(e), c.key, str(c.step * int(rng.integers(steps // 2, steps + 1)))))
+    indicators = [
+        (a, ind.key, str(int(rng.integers(0, 400))))
+        for a in apps
+        for ind in rubric.indicators
+        if rng.random() > 0.02
+    ]
+    applications = [(a, a, "province", f"2014-10-{int(rng.integers(20, 32))}T09:00:00+08:00") for a in apps]
+    engine = rank_applications(rubric, scores, indicators, applications)
+    expected = reference_result(rubric, scores, indicators, applications)
+    assert _engine_json(engine) == _plain(expected)
