@@ -18,7 +18,10 @@ from .rubric import Rubric
 __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_units"]
 
 
-BLOCK_ROWS = 8192  # review rows per block of the float copy (block, copy and product stay in the cache)
+# Review rows per block of the float copy: large enough that the per-block calls cost little, small enough
+# that the copy is still in the cache when the product reads it (best of 8,192–65,536 rows measured on
+# 140,000 reviews: 16,384–32,768)
+BLOCK_ROWS = 32768
 
 
 def word_bits(n_criteria: int) -> int:
@@ -332,7 +335,7 @@ def _packed_sums(
     """Rules 1–2 for the mean and trimmed mean in exact float64 arithmetic.
 
     * The scores, the expert code and the row number are copied block by block into a column-major
-      float64 buffer that stays in cache. One matrix product per block packs each review's criteria,
+      float64 buffer that stays in the cache. One matrix product per block packs each review's criteria,
       counted in steps, into bit fields wide enough for the sum over an application's reviews (a word
       below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
       through a rounded factor, so the product is within 1/2 of the exact packed integer and ``rint``
