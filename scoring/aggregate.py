@@ -293,14 +293,20 @@ def aggregate_reviews(
         for c in range(n_crit):
             sums[c] //= step_units[c]  # the packed path counts in steps too
     ranked = counts >= agg.min_experts
-    if agg.method == "median":
-        kept_count = np.where(counts % 2 == 0, 2, 1)
-    elif trimming:
-        kept_count = np.where(counts >= agg.trim_min_experts, counts - 2, counts)
+    least = int(counts.min()) if n_applications else 0
+    kept_count: np.ndarray | int
+    if n_applications and least == int(counts.max()):
+        # every application has the same number of reviews (the usual case): one retained count
+        kept_count = _kept_reviews(least, agg.method, agg.trim_min_experts) if least >= agg.min_experts else 0
     else:
-        kept_count = counts
-    kept_count = np.where(ranked, kept_count, 0)  # unranked: no retained reviews, every criterion 0
-    if not ranked.all():
+        if agg.method == "median":
+            kept_count = np.where(counts % 2 == 0, 2, 1)
+        elif trimming:
+            kept_count = np.where(counts >= agg.trim_min_experts, counts - 2, counts)
+        else:
+            kept_count = counts
+        kept_count = np.where(ranked, kept_count, 0)  # unranked: no retained reviews, every criterion 0
+    if least < agg.min_experts:
         sums[:, ~ranked] = 0
     criterion_units = _round_step_means(sums, kept_count, step_units, max_steps, places, agg.decimals).T
     expert_max_units = int(rubric.expert_max.scaleb(places))
@@ -320,6 +326,15 @@ def aggregate_reviews(
         first_row=first_row,
         last_row=last_row,
     )
+
+
+def _kept_reviews(n: int, method: str, trim_min: int | None) -> int:
+    """How many of an application's ``n`` reviews rule 2 retains."""
+    if method == "median":
+        return 2 if n % 2 == 0 else 1
+    if method == "trimmed_mean" and trim_min is not None and n >= trim_min:
+        return n - 2
+    return n
 
 
 def _packed_sums(
@@ -484,7 +499,7 @@ def _count_guess(max_steps: tuple[int, ...], mean_count: int) -> int | None:
 
 def _round_step_means(
     sums: np.ndarray,
-    kept: np.ndarray,
+    kept: np.ndarray | int,
     step_units: list[int],
     max_steps: list[int],
     places: int,
@@ -493,10 +508,20 @@ def _round_step_means(
     """Rule 5 for every criterion: half-up rounded means of step sums.
 
     ``sums`` (n_criteria, n_applications) counts steps over ``kept`` reviews per application (each sum at
-    most ``kept * max_steps``); the result is in units of ``10**-decimals``. A table of every possible
-    (criterion, kept count, sum) is looked up when it is small, else the means are rounded directly.
-    ``sums`` is used as scratch space."""
+    most ``kept * max_steps``; one int when every application retains as many); the result is in units
+    of ``10**-decimals``. A table of every possible (criterion, kept count, sum) is looked up when it is
+    small, else the means are rounded directly. ``sums`` is used as scratch space."""
     n_crit, n_apps = sums.shape
+    if isinstance(kept, int):
+        low = high = kept
+        width = high * max(max_steps, default=0) + 1
+        if n_crit * width <= 4_000_000:
+            table = _mean_table(tuple(step_units), (kept,), width, places, decimals)
+            out = np.empty((n_crit, n_apps), dtype=np.int64)
+            for c in range(n_crit):
+                np.take(table[c * width : (c + 1) * width], sums[c], out=out[c], mode="clip")
+            return out
+        kept = np.full(n_apps, kept, dtype=np.int64)
     kept = np.asarray(kept, dtype=np.int64)
     low = int(kept.min()) if n_apps else 0
     high = int(kept.max()) if n_apps else 0

@@ -96,6 +96,16 @@ def test_round_step_means_agrees_with_direct_rounding(kept):
     assert np.array_equal(got, np.stack(expected))
 
 
+@pytest.mark.parametrize("kept", [0, 1, 5, 9000])  # 9000 × 150 steps: too large a table, rounded directly
+def test_round_step_means_with_one_count_for_every_application(kept):
+    rng = np.random.default_rng(kept)
+    step_units, max_steps = [5, 25, 1], [30, 2, 150]
+    sums = np.stack([rng.integers(0, kept * m + 1, 40) for m in max_steps])
+    expected = [round_mean_units(sums[c] * step_units[c], np.full(40, kept), 1, 2) for c in range(3)]
+    got = _round_step_means(sums.copy(), kept, step_units, max_steps, 1, 2)
+    assert np.array_equal(got, np.stack(expected))
+
+
 def _plain_sums(rubric, app, expert, units, n_apps):
     """The integer path (the packed key cannot hold an expert range of 2**45) for comparison."""
     return aggregate_reviews(rubric, app, expert, units, n_apps, 2**45)
