@@ -181,9 +181,12 @@ def radix_order(key: np.ndarray, bits: int) -> np.ndarray:
     >>> radix_order(np.array([70000, 3, 70000, 1]), 17).tolist()
     [3, 1, 0, 2]
     """
-    digits = [((key >> shift) & 0xFFFF).astype(np.uint16) for shift in range(0, bits, 16)]
-    if len(digits) == 1:
-        return np.argsort(digits[0], kind="stable")
+    n_digits = max(-(-bits // 16), 1)
+    if n_digits == 1:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    # the 16-bit digits, least significant first, one contiguous row each
+    words = np.ascontiguousarray(key, dtype="<i8")
+    digits = np.ascontiguousarray(words.view("<u2").reshape(-1, 4)[:, :n_digits].T)
     return np.lexsort(digits)
 
 
