@@ -111,6 +111,16 @@ def _plain_sums(rubric, app, expert, units, n_apps):
     return aggregate_reviews(rubric, app, expert, units, n_apps, 2**45)
 
 
+def _assert_packed_matches_integer_path(rubric, app, expert, units, n_apps, n_experts, counts):
+    packed = aggregate_reviews(rubric, app, expert, units, n_apps, n_experts)
+    plain = _plain_sums(rubric, app, expert, units, n_apps)
+    assert np.array_equal(packed.n_reviews, counts)
+    assert np.array_equal(packed.criterion_units, plain.criterion_units)
+    assert np.array_equal(packed.retained, plain.retained)
+    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    return packed
+
+
 @pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
 def test_packed_path_rebuilds_when_an_application_has_far_more_reviews_than_the_mean(method):
     # steps of 0.25 and 0.3 (25 and 30 hundredths) are not powers of two: the packed word is rounded back
@@ -196,12 +206,7 @@ def test_packed_path_with_many_criteria_and_odd_steps_matches_integer_path(metho
     max_units = [int(c.max.scaleb(places)) for c in rubric.expert_criteria]
     step_units = [int(c.step.scaleb(places)) for c in rubric.expert_criteria]
     assert _packed_sums(app, expert_ids, units, n_apps, 40, max_units, step_units, None) is not None
-    packed = aggregate_reviews(rubric, app, expert_ids, units, n_apps, 40)
-    plain = _plain_sums(rubric, app, expert_ids, units, n_apps)
-    assert np.array_equal(packed.n_reviews, counts)
-    assert np.array_equal(packed.criterion_units, plain.criterion_units)
-    assert np.array_equal(packed.retained, plain.retained)
-    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    _assert_packed_matches_integer_path(rubric, app, expert_ids, units, n_apps, 40, counts)
 
 
 @pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
@@ -228,9 +233,4 @@ def test_packed_path_over_several_blocks_matches_integer_path(method):
     )
     perm = rng.permutation(app.size)
     app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
-    packed = aggregate_reviews(rubric, app, expert, units, n_apps, 60)
-    plain = _plain_sums(rubric, app, expert, units, n_apps)
-    assert np.array_equal(packed.n_reviews, counts)
-    assert np.array_equal(packed.criterion_units, plain.criterion_units)
-    assert np.array_equal(packed.retained, plain.retained)
-    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    _assert_packed_matches_integer_path(rubric, app, expert, units, n_apps, 60, counts)

@@ -95,6 +95,25 @@ def test_rank_unchanged_by_row_order(case, rnd: random.Random):
     assert after == before
 
 
+def _random_campaign(rubric, rng, apps, experts, reviews, unreported):
+    """Scores, figures and applications: each application reviewed by a number of experts drawn from
+    ``reviews`` (low, high exclusive), each figure left unreported with the chance ``unreported``."""
+    scores = []
+    for a in apps:
+        for e in rng.choice(experts, size=int(rng.integers(*reviews)), replace=False):
+            for c in rubric.expert_criteria:
+                steps = int(c.max / c.step)
+                scores.append((a, str(e), c.key, str(c.step * int(rng.integers(steps // 2, steps + 1)))))
+    indicators = []
+    for a in apps:
+        for ind in rubric.indicators:
+            if rng.random() < unreported:
+                continue  # not reported
+            indicators.append((a, ind.key, str(int(rng.integers(0, 400)))))
+    applications = [(a, a, "province", f"2014-10-{int(rng.integers(20, 32))}T09:00:00+08:00") for a in apps]
+    return scores, indicators, applications
+
+
 def test_rank_matches_reference_on_a_full_2014_campaign():
     """47 units, 9 experts each, the real post-subsidy rubric, with bootstrap and the rubric's budget."""
     import numpy as np
@@ -107,19 +126,7 @@ def test_rank_matches_reference_on_a_full_2014_campaign():
     rng = np.random.default_rng(2014)
     apps = [f"{110000 + 10000 * i}" for i in range(47)]
     experts = [f"E{i:02d}" for i in range(11)]
-    scores = []
-    for a in apps:
-        for e in rng.choice(experts, size=int(rng.integers(2, 10)), replace=False):
-            for c in rubric.expert_criteria:
-                steps = int(c.max / c.step)
-                scores.append((a, str(e), c.key, str(c.step * int(rng.integers(steps // 2, steps + 1)))))
-    indicators = []
-    for a in apps:
-        for ind in rubric.indicators:
-            if rng.random() < 0.05:
-                continue  # not reported
-            indicators.append((a, ind.key, str(int(rng.integers(0, 400)))))
-    applications = [(a, a, "province", f"2014-10-{int(rng.integers(20, 32))}T09:00:00+08:00") for a in apps]
+    scores, indicators, applications = _random_campaign(rubric, rng, apps, experts, (2, 10), 0.05)
     engine = rank_applications(rubric, scores, indicators, applications, bootstrap=40, seed=7)
     expected = reference_result(rubric, scores, indicators, applications, bootstrap=40, seed=7)
     assert _engine_json(engine) == _plain(expected)
@@ -142,19 +149,7 @@ def test_rank_matches_reference_on_a_campaign_large_enough_for_every_fast_path()
     n_apps = max(OVERLAP_MIN_APPLICATIONS, RADIX_MIN) + 17
     apps = [f"A{i:05d}" for i in range(n_apps)]
     experts = [f"E{i:03d}" for i in range(60)]
-    scores = []
-    for a in apps:
-        for e in rng.choice(experts, size=int(rng.integers(3, 8)), replace=False):
-            for c in rubric.expert_criteria:
-                steps = int(c.max / c.step)
-                scores.append((a, str(e), c.key, str(c.step * int(rng.integers(steps // 2, steps + 1)))))
-    indicators = [
-        (a, ind.key, str(int(rng.integers(0, 400))))
-        for a in apps
-        for ind in rubric.indicators
-        if rng.random() > 0.02
-    ]
-    applications = [(a, a, "province", f"2014-10-{int(rng.integers(20, 32))}T09:00:00+08:00") for a in apps]
+    scores, indicators, applications = _random_campaign(rubric, rng, apps, experts, (3, 8), 0.02)
     engine = rank_applications(rubric, scores, indicators, applications)
     expected = reference_result(rubric, scores, indicators, applications)
     assert _engine_json(engine) == _plain(expected)
