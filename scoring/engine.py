@@ -52,6 +52,16 @@ def _helper_thread() -> ThreadPoolExecutor:
         return _helper
 
 
+def _forget_helper() -> None:
+    """In a forked child: the parent's thread does not exist there, so start a new one on first use."""
+    global _helper, _helper_lock
+    _helper, _helper_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
+
+
 class ScoringInputError(ValueError):
     """Input rows are invalid.
 

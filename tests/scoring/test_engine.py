@@ -460,3 +460,28 @@ def test_rank_unknown_application_reported_once_per_row():
         "score 99 for 'a' is outside 0..10; use a score from 0 to 10",
         "unknown application 'Z'; use an application id listed in applications",
     ]
+
+
+def test_helper_thread_works_in_a_forked_child():
+    """A process forked after a large ranking (a pre-forking server, say) gets its own helper thread."""
+    import os
+    import warnings
+
+    import pytest
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    from scoring.engine import _helper_thread
+
+    assert _helper_thread().submit(lambda: 6 * 7).result(timeout=10) == 42
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # newer Pythons warn on forking with threads
+        pid = os.fork()
+    if pid == 0:  # the child: answer through the exit status
+        try:
+            ok = _helper_thread().submit(lambda: 6 * 7).result(timeout=10) == 42
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
