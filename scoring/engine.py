@@ -625,17 +625,17 @@ def rank_arrays(
 
     ranked_apps = np.flatnonzero(agg.ranked)
     tie_break = _tie_break_columns(rubric)
-    # each key column shifted to start at 0, so that the packed key is as narrow as possible
-    columns, ranges = [], []
-    key_columns = [total_units] + [
-        agg.criterion_units[:, j] if kind == "expert" else f_units[:, j] for kind, j in tie_break
-    ]
+    # the total shifted to start at 0, so that the packed key is as narrow as possible (totals lie far
+    # above 0); tie-break scores are taken as they are, from 0
     every = ranked_apps.size == n_apps  # every application ranked: no need to pick them out
-    for col in key_columns:
+    totals = total_units if every else total_units[ranked_apps]
+    low = int(totals.min()) if totals.size else 0
+    columns, ranges = [totals - low], [int(totals.max(initial=0)) - low + 1]
+    for kind, j in tie_break:
+        col = agg.criterion_units[:, j] if kind == "expert" else f_units[:, j]
         values = col if every else col[ranked_apps]
-        low = int(values.min()) if values.size else 0
-        columns.append(values - low)
-        ranges.append(int(values.max(initial=0)) - low + 1)
+        columns.append(values)
+        ranges.append(int(values.max(initial=0)) + 1)
     sub = submission if every else submission[ranked_apps]
     sub_range = int(sub.max(initial=0)) + 1
     columns.append(sub_range - 1 - sub)
