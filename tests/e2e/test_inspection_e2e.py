@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import click_and_load, path_of, sign_in
 from webapp.auth.models import Role
 
 pytestmark = pytest.mark.e2e
@@ -42,22 +42,6 @@ FINDINGS = [  # (结论, 核查情况) for the sampled rows in page order
     ("查无此会", "该企业称从未成立科协，名册所列批准文号查无记录。"),
     ("属实", ""),
 ]
-
-
-def path_of(page) -> str:
-    return urlsplit(page.url).path
-
-
-def click_and_load(page, target) -> None:
-    """Click a link or a submit button and wait until the page it leads to has loaded."""
-    with page.expect_navigation():
-        target.click()
-
-
-def sign_in(page, account) -> None:
-    page.get_by_label("用户名").fill(account.username)
-    page.get_by_label("密码", exact=True).fill(account.password)
-    click_and_load(page, page.get_by_role("button", name="登录", exact=True))
 
 
 def build_submitted_program(live_server, program_id: int) -> None:
