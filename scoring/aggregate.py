@@ -19,8 +19,8 @@ __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_u
 
 
 # Review rows per block of the float copy: large enough that the per-block calls cost little, small enough
-# that the copy is still in the cache when the product reads it (best of 8,192–65,536 rows measured on
-# 140,000 reviews: 16,384–32,768)
+# that a block's copy is read again from the cache rather than from memory (of 8,192–65,536 rows, measured
+# on 140,000 reviews, 16,384–32,768 were quickest)
 BLOCK_ROWS = 32768
 
 
@@ -513,8 +513,7 @@ def _round_step_means(
     small, else the means are rounded directly. ``sums`` is used as scratch space."""
     n_crit, n_apps = sums.shape
     if isinstance(kept, int):
-        low = high = kept
-        width = high * max(max_steps, default=0) + 1
+        width = kept * max(max_steps, default=0) + 1
         if n_crit * width <= 4_000_000:
             table = _mean_table(tuple(step_units), (kept,), width, places, decimals)
             out = np.empty((n_crit, n_apps), dtype=np.int64)
