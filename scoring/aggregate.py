@@ -7,6 +7,7 @@ float ever decides a rounding.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -18,10 +19,18 @@ from .rubric import Rubric
 __all__ = ["ExpertAggregate", "aggregate_reviews", "score_places", "round_mean_units"]
 
 
-# Review rows per block of the float copy: large enough that the per-block calls cost little, small enough
-# that a block's copy is read again from the cache rather than from memory (of 8,192–65,536 rows, measured
-# on 140,000 reviews, 16,384–32,768 were quickest)
-BLOCK_ROWS = 32768
+# Review rows per matrix product (and per block of the float copy): large enough that the per-block calls
+# cost little, small enough that a block's copy is read again from the cache rather than from memory and
+# that the product of a block runs on the calling thread (of 8,192–65,536 rows, measured on 140,000
+# reviews, 16,384–32,768 were quickest; above about 21,000 rows numpy's BLAS splits one product over two
+# threads, which then compete with the engine's own second thread)
+BLOCK_ROWS = 16384
+
+# Reading int64 scores as float64 gives the subnormals x · 2**-1074, exactly (see _packed_sums). Factors
+# scaled by 2**946 make every product of a non-zero score a normal float; the results are then the true
+# values times 2**-128, a power of two that is multiplied out exactly.
+_FACTOR_SCALE = 2.0**946
+_RESULT_SCALE = 2.0**128
 
 
 def word_bits(n_criteria: int) -> int:
@@ -29,6 +38,43 @@ def word_bits(n_criteria: int) -> int:
     ``n_criteria`` products and sums each round once stays within (n_criteria + 2) · 2**-53 · 2**b < 1/2
     of the exact integer."""
     return min(48, 52 - (n_criteria + 2).bit_length())
+
+
+def subnormals_honoured() -> bool:
+    """Whether this thread computes with subnormal operands as IEEE 754 requires.
+
+    False in the "denormals are zero" mode that code built for fast floating-point math may switch on,
+    where every subnormal operand reads as 0."""
+    least = np.ones(1, dtype=np.int64).view(np.float64)  # 2**-1074, the least subnormal
+    return bool(np.multiply(least, 2.0**1000)[0] == 2.0**-74)
+
+
+@lru_cache(maxsize=1)
+def subnormal_product_is_quick() -> bool:
+    """Whether the matrix product of rules 1–2 reads the integer scores as subnormal floats quicker here
+    than it converts them to floats first (see :func:`_packed_sums`).
+
+    Both give the same numbers; only the time differs. Converting int64 to float64 is a separate pass
+    over every score; reading the scores in place skips it, but some processors slow down on subnormal
+    operands (microcode assists), and there the conversion wins. Measured once per process on a fixed
+    sample (best of three each)."""
+    if not subnormals_honoured():
+        return False
+    scores = np.asfortranarray(np.random.default_rng(0).integers(0, 301, (BLOCK_ROWS, 6)))
+    factors = np.asfortranarray(np.random.default_rng(1).random((6, 2)))
+    scaled = factors * _FACTOR_SCALE
+    buffer = np.empty((BLOCK_ROWS, 6), order="F")
+    out = np.empty((BLOCK_ROWS, 2), order="F")
+    best_read = best_convert = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        np.matmul(scores.view(np.float64), scaled, out=out)
+        t1 = time.perf_counter()
+        np.copyto(buffer, scores, casting="unsafe")
+        np.matmul(buffer, factors, out=out)
+        t2 = time.perf_counter()
+        best_read, best_convert = min(best_read, t1 - t0), min(best_convert, t2 - t1)
+    return best_read <= best_convert
 
 
 def score_places(rubric: Rubric) -> int:
@@ -211,6 +257,8 @@ def aggregate_reviews(
     units: np.ndarray,
     n_applications: int,
     n_experts: int,
+    *,
+    subnormal: bool | None = None,
 ) -> ExpertAggregate:
     """Apply rules 1–3 and round (rule 5) for every application.
 
@@ -226,6 +274,10 @@ def aggregate_reviews(
         Scores in units of ``10**-score_places(rubric)``, each within 0..max and on its criterion's step
         (as :func:`scoring.engine.rank_applications` checks). Column-major is fastest.
     n_applications, n_experts : int
+    subnormal : bool, optional
+        For the mean and the trimmed mean: read the scores in place as subnormal floats (True) or convert
+        them to floats first (False). The result is the same; the default takes whichever
+        :func:`subnormal_product_is_quick` finds quicker on this machine.
 
     Returns
     -------
@@ -262,6 +314,7 @@ def aggregate_reviews(
             max_units,
             step_units,
             agg.trim_min_experts if trimming else None,
+            subnormal=subnormal,
         )
     if packed is not None:
         counts, first_row, last_row, spread, sums = packed
@@ -346,19 +399,31 @@ def _packed_sums(
     max_units: list[int],
     step_units: list[int],
     trim_min: int | None,
+    *,
+    subnormal: bool | None = None,
 ) -> tuple[np.ndarray, ...] | None:
     """Rules 1–2 for the mean and trimmed mean in exact float64 arithmetic.
 
-    * The scores, the expert code and the row number are copied block by block into a column-major
-      float64 buffer that stays in the cache. One matrix product per block packs each review's criteria,
-      counted in steps, into bit fields wide enough for the sum over an application's reviews (a word
-      below 2**b, :func:`word_bits`). A step that is not a power of two is divided out
-      through a rounded factor, so the product is within 1/2 of the exact packed integer and ``rint``
-      restores it exactly. A count field on top (every review adds one) gives each application's number
-      of reviews from the same weighted bincount that sums every criterion.
+    * One matrix product per block of review rows packs each review's criteria, counted in steps, into
+      bit fields wide enough for the sum over an application's reviews (a word below 2**b,
+      :func:`word_bits`). A step that is not a power of two is divided out through a rounded factor,
+      so the product is within 1/2 of the exact packed integer and ``rint`` restores it exactly. A
+      count field on top (every review adds one) gives each application's number of reviews from the
+      same weighted bincount that sums every criterion.
     * Another column of the same product gives each review's rule 2 key ``(t, expert, row)`` packed
       into an exact float below 2**53 (each field on whole bits, so shifts take it apart); its
       per-application minimum and maximum name the first and the last review of rule 2.
+    * The product reads the scores in one of two ways, with the same result (``subnormal``, by default
+      whichever :func:`subnormal_product_is_quick` finds quicker). Either each block of scores, with
+      the expert code and the row number, is converted into a column-major float64 buffer that stays in
+      the cache; or the int64 scores are read in place as float64: a score x below 2**52 reads as the
+      subnormal x · 2**-1074, exactly, and with factors scaled by 2**946 every product is the same
+      correctly rounded value as after the conversion, times 2**-128 (no product is subnormal, since
+      every factor is at least 2**52). That skips the conversion pass. The expert code and the row
+      number are then added to the key afterwards. IEEE 754 makes this exact, but a thread in the
+      "denormals are zero" mode would read every score as 0: the calling thread is checked first, and
+      the product of a sample of rows is checked against integer arithmetic afterwards (for threads the
+      matrix product may use); either failing, the scores are converted as in the first way.
     * The fields are sized for a guessed largest number of reviews per application (the mean rounded up,
       and as many more as fit the same words). An application with more reviews would overflow into the
       count field, which then reads more than the guess: that is checked, and the words are rebuilt for
@@ -378,37 +443,47 @@ def _packed_sums(
     if cap is None:
         return None
 
-    def words_and_key(layout: list[list[tuple[int, int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    read_in_place = max(max_units) < 2**52 and (
+        subnormal_product_is_quick() if subnormal is None else subnormal
+    )
+
+    def words_and_key(
+        layout: list[list[tuple[int, int, int]]],
+    ) -> tuple[np.ndarray, list[np.ndarray], float]:
         """Each review's packed words (count field included) and their sums per application, with each
-        review's rule 2 key in the last column of the first result."""
+        review's rule 2 key in the last column of the first result, and the key's unit (a power of two:
+        the key is an integer times it)."""
         n_words = len(layout)
-        # one product per block gives every word and the key: the block holds the scores as floats,
-        # then the expert code and the row number (which only the key uses)
-        factors = np.zeros((n_crit + 2, n_words + 1), order="F")
+        factors = np.zeros((n_crit, n_words + 1), order="F")
         for i, word in enumerate(layout):
             for c, shift, _ in word:
                 factors[c, i] = (1 << shift) / step_units[c]
-        factors[:n_crit, n_words] = float(1 << (expert_bits + row_bits))
-        factors[n_crit, n_words] = float(1 << row_bits)
-        factors[n_crit + 1, n_words] = 1.0
+        factors[:, n_words] = float(1 << (expert_bits + row_bits))
         out = np.empty((n, n_words + 1), order="F")
-        block_rows = min(n, BLOCK_ROWS)
-        buffer = np.empty((block_rows, n_crit + 2), order="F")
-        buffer[:, n_crit + 1] = np.arange(-block_rows, 0)
-        for start in range(0, n, block_rows):
-            stop = min(start + block_rows, n)
-            block = buffer[: stop - start]
-            np.copyto(block[:, :n_crit], units[start:stop], casting="unsafe")
-            np.copyto(block[:, n_crit], expert[start:stop], casting="unsafe")
-            block[:, n_crit + 1] += block_rows
-            np.matmul(block, factors, out=out[start:stop])
         words = out[:, :n_words]
-        np.rint(words, out=words)
+        key_unit = 1.0
+        if read_in_place and subnormals_honoured():
+            scaled = factors * _FACTOR_SCALE
+            scores = units.view(np.float64)
+            for start in range(0, n, BLOCK_ROWS):
+                np.matmul(scores[start : start + BLOCK_ROWS], scaled, out=out[start : start + BLOCK_ROWS])
+            words *= _RESULT_SCALE
+            np.rint(words, out=words)
+            if _products_agree(units, out, layout, step_units, expert_bits + row_bits):
+                key = out[:, n_words]
+                key += np.multiply(expert.view(np.float64), _FACTOR_SCALE * (1 << row_bits))
+                key += _row_numbers(n)
+                key_unit = 1.0 / _RESULT_SCALE
+            else:
+                _converted_products(units, expert, factors, row_bits, out)
+        else:
+            _converted_products(units, expert, factors, row_bits, out)
         words[:, -1] += float(1 << _word_width(layout[-1]))  # the count field
-        return out, [np.bincount(app, weights=out[:, i], minlength=n_applications) for i in range(n_words)]
+        sums = [np.bincount(app, weights=out[:, i], minlength=n_applications) for i in range(n_words)]
+        return out, sums, key_unit
 
     layout = pack_layout(max_steps, cap, word_bits(n_crit))
-    out, word_sums = words_and_key(layout)
+    out, word_sums, key_unit = words_and_key(layout)
     count_unit = float(1 << _word_width(layout[-1]))
     counts_f = np.floor(word_sums[-1] / count_unit)
     if counts_f.max() > cap:
@@ -420,7 +495,7 @@ def _packed_sums(
             return None
         if _word_width(layout[-1]) + (most + 1).bit_length() + 1 > 53:
             return None
-        out, word_sums = words_and_key(layout)
+        out, word_sums, key_unit = words_and_key(layout)
         count_unit = float(1 << _word_width(layout[-1]))
         counts_f = np.floor(word_sums[-1] / count_unit)
     word_sums[-1] -= counts_f * count_unit
@@ -433,6 +508,9 @@ def _packed_sums(
     np.minimum.at(kmin, app, key)
     np.maximum.at(kmax, app, key)
     every = bool(has.all())
+    if key_unit != 1.0:
+        kmin /= key_unit  # a power of two: exact
+        kmax /= key_unit
     kmin = (kmin if every else np.where(has, kmin, 0.0)).astype(np.int64)
     kmax = (kmax if every else np.where(has, kmax, 0.0)).astype(np.int64)
     row_mask = (1 << row_bits) - 1
@@ -458,6 +536,65 @@ def _packed_sums(
         np.right_shift(s.astype(np.int64), shifts, out=sums[first : first + len(word)])
         sums[first : first + len(word)] &= masks
     return counts, first_row, last_row, spread, sums
+
+
+def _converted_products(
+    units: np.ndarray, expert: np.ndarray, factors: np.ndarray, row_bits: int, out: np.ndarray
+) -> None:
+    """The product of :func:`_packed_sums` with the scores converted to floats, block by block: each
+    block holds the scores, then the expert code and the row number (which only the key uses). Fills
+    ``out`` with the rounded words and the key (exact integers)."""
+    n, n_crit = units.shape
+    n_words = factors.shape[1] - 1
+    full = np.zeros((n_crit + 2, n_words + 1), order="F")
+    full[:n_crit] = factors
+    full[n_crit, n_words] = float(1 << row_bits)
+    full[n_crit + 1, n_words] = 1.0
+    block_rows = min(n, BLOCK_ROWS)
+    buffer = np.empty((block_rows, n_crit + 2), order="F")
+    buffer[:, n_crit + 1] = np.arange(-block_rows, 0)
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        block = buffer[: stop - start]
+        np.copyto(block[:, :n_crit], units[start:stop], casting="unsafe")
+        np.copyto(block[:, n_crit], expert[start:stop], casting="unsafe")
+        block[:, n_crit + 1] += block_rows
+        np.matmul(block, full, out=out[start:stop])
+    words = out[:, :n_words]
+    np.rint(words, out=words)
+
+
+def _products_agree(
+    units: np.ndarray,
+    out: np.ndarray,
+    layout: list[list[tuple[int, int, int]]],
+    step_units: list[int],
+    key_shift: int,
+    samples: int = 256,
+) -> bool:
+    """Whether the product of :func:`_packed_sums` read in place (words rounded and unscaled, key still
+    scaled by 2**-128, before the expert code and row number are added) equals integer arithmetic on
+    about ``samples`` evenly spaced rows. A thread that read subnormal scores as 0 would give 0 for
+    every score of its share of the rows."""
+    rows = slice(0, None, max(units.shape[0] // samples, 1))
+    sample = units[rows]
+    for i, word in enumerate(layout):
+        exact = np.zeros(sample.shape[0], dtype=np.int64)
+        for c, shift, _ in word:
+            exact += (sample[:, c] // step_units[c]) << shift
+        if not np.array_equal(out[rows, i], exact):
+            return False
+    t = sample.sum(axis=1) << key_shift
+    return bool(np.array_equal(out[rows, -1] * _RESULT_SCALE, t))
+
+
+@lru_cache(maxsize=2)
+def _row_numbers(n: int) -> np.ndarray:
+    """0 .. n − 1 as float64 times 2**-128 (the row field of a key read in place; read-only, cached)."""
+    rows = np.arange(n, dtype=np.float64)
+    rows /= _RESULT_SCALE
+    rows.flags.writeable = False
+    return rows
 
 
 def _word_width(word: list[tuple[int, int, int]]) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
+import platform
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,14 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.aggregate import (
+    _FACTOR_SCALE,
+    _RESULT_SCALE,
     _count_guess,
     _packed_sums,
+    _products_agree,
     _round_step_means,
     aggregate_reviews,
     pack_layout,
     round_mean_units,
     rounding_tables,
     sort_reviews,
+    subnormals_honoured,
 )
 
 from .helpers import make_rubric
@@ -112,12 +119,15 @@ def _plain_sums(rubric, app, expert, units, n_apps):
 
 
 def _assert_packed_matches_integer_path(rubric, app, expert, units, n_apps, n_experts, counts):
-    packed = aggregate_reviews(rubric, app, expert, units, n_apps, n_experts)
+    """The packed path, with the scores read in place as subnormals and with them converted, against the
+    integer path."""
     plain = _plain_sums(rubric, app, expert, units, n_apps)
-    assert np.array_equal(packed.n_reviews, counts)
-    assert np.array_equal(packed.criterion_units, plain.criterion_units)
-    assert np.array_equal(packed.retained, plain.retained)
-    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    for subnormal in (True, False):
+        packed = aggregate_reviews(rubric, app, expert, units, n_apps, n_experts, subnormal=subnormal)
+        assert np.array_equal(packed.n_reviews, counts)
+        assert np.array_equal(packed.criterion_units, plain.criterion_units)
+        assert np.array_equal(packed.retained, plain.retained)
+        assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
     return packed
 
 
@@ -147,12 +157,9 @@ def test_packed_path_rebuilds_when_an_application_has_far_more_reviews_than_the_
     perm = rng.permutation(app.size)
     app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
     assert _packed_sums(app, expert, units, 41, 300, [9975, 3000, 70000], [25, 30, 100], None) is not None
-    packed = aggregate_reviews(rubric, app, expert, units, 41, 300)
-    plain = _plain_sums(rubric, app, expert, units, 41)
-    assert packed.n_reviews.tolist() == np.bincount(app, minlength=41).tolist()
-    assert np.array_equal(packed.criterion_units, plain.criterion_units)
-    assert np.array_equal(packed.retained, plain.retained)
-    assert np.array_equal(packed.high_disagreement, plain.high_disagreement)
+    packed = _assert_packed_matches_integer_path(
+        rubric, app, expert, units, 41, 300, np.bincount(app, minlength=41)
+    )
     # the exact mean of application 0's criterion a, rounded half up, from Fractions
     keep = packed.retained & (app == 0)
     exact = Fraction(int(units[keep, 0].sum()), int(keep.sum()))  # hundredths
@@ -234,3 +241,88 @@ def test_packed_path_over_several_blocks_matches_integer_path(method):
     perm = rng.permutation(app.size)
     app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
     _assert_packed_matches_integer_path(rubric, app, expert, units, n_apps, 60, counts)
+
+
+def _product_in_place(units, layout, step_units, key_shift):
+    """The product of the packed path as it reads the scores in place (before the check of a sample)."""
+    factors = np.zeros((units.shape[1], len(layout) + 1), order="F")
+    for i, word in enumerate(layout):
+        for c, shift, _ in word:
+            factors[c, i] = (1 << shift) / step_units[c]
+    factors[:, -1] = float(1 << key_shift)
+    out = np.matmul(units.view(np.float64), factors * _FACTOR_SCALE)
+    out[:, :-1] *= _RESULT_SCALE
+    np.rint(out[:, :-1], out=out[:, :-1])
+    return out
+
+
+def test_scores_read_in_place_as_subnormals_give_the_exact_packed_integers():
+    rng = np.random.default_rng(5)
+    step_units, max_steps = [25, 30, 100, 5], [399, 100, 700, 30]
+    units = np.asfortranarray(np.stack([s * rng.integers(0, m + 1, 5000) for s, m in zip(step_units, max_steps, strict=True)], 1))
+    layout = pack_layout(max_steps, 9, 48)
+    out = _product_in_place(units, layout, step_units, 20)
+    assert _products_agree(units, out, layout, step_units, 20, samples=5000)  # every row checked
+    exact = [sum((units[:, c] // step_units[c]) << shift for c, shift, _ in word) for word in layout]
+    for i, word in enumerate(exact):
+        assert np.array_equal(out[:, i], word)
+    assert np.array_equal(out[:, -1] * _RESULT_SCALE, units.sum(axis=1) << 20)
+
+
+def test_a_product_that_read_scores_as_zero_is_caught_by_the_sample():
+    # a thread in "denormals are zero" mode reads every score of its rows as 0; the sample of rows
+    # compared with integer arithmetic sees it, in the words or in the key alone
+    rng = np.random.default_rng(6)
+    step_units, max_steps = [5, 5, 10], [30, 20, 10]
+    units = np.asfortranarray(np.stack([s * rng.integers(1, m + 1, 40000) for s, m in zip(step_units, max_steps, strict=True)], 1))
+    layout = pack_layout(max_steps, 12, 48)
+    good = _product_in_place(units, layout, step_units, 27)
+    assert _products_agree(units, good, layout, step_units, 27)
+    for rows, columns in ((slice(20000, None), slice(None)), (slice(None, 20000), slice(-1, None))):
+        bad = good.copy()
+        bad[rows, columns] = 0.0
+        assert not _products_agree(units, bad, layout, step_units, 27)
+
+
+def _mxcsr_env(libm, daz):
+    """A floating-point environment (glibc, x86-64) with the SSE "denormals are zero" bit set or not."""
+    env = ctypes.create_string_buffer(32)  # fenv_t; MXCSR is its last 4 bytes
+    assert libm.fegetenv(env) == 0
+    mxcsr = int.from_bytes(env.raw[28:32], "little")
+    mxcsr = mxcsr | 0x40 if daz else mxcsr & ~0x40
+    return ctypes.create_string_buffer(env.raw[:28] + mxcsr.to_bytes(4, "little"), 32)
+
+
+@pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64") or platform.libc_ver()[0] != "glibc",
+    reason="sets the SSE control register through glibc's fesetenv",
+)
+def test_denormals_are_zero_mode_falls_back_to_converted_scores():
+    rubric = make_rubric(
+        method="trimmed_mean",
+        trim_min_experts=4,
+        min_experts=2,
+        expert=(("a", "10", "0.5"), ("b", "5", "1"), ("c", "20", "0.25")),
+    )
+    rng = np.random.default_rng(8)
+    n_apps = 300
+    counts = rng.integers(2, 9, n_apps)
+    app = np.repeat(np.arange(n_apps), counts)
+    expert = np.concatenate([rng.permutation(30)[:k] for k in counts])
+    units = np.asfortranarray(
+        np.stack([50 * rng.integers(0, 21, app.size), 100 * rng.integers(0, 6, app.size), 25 * rng.integers(0, 81, app.size)], 1)
+    )
+    expected = aggregate_reviews(rubric, app, expert, units, n_apps, 30, subnormal=False)
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    saved = ctypes.create_string_buffer(32)
+    assert libm.fegetenv(saved) == 0
+    assert libm.fesetenv(_mxcsr_env(libm, daz=True)) == 0
+    try:
+        assert not subnormals_honoured()
+        got = aggregate_reviews(rubric, app, expert, units, n_apps, 30, subnormal=True)
+    finally:
+        libm.fesetenv(saved)
+    assert subnormals_honoured()
+    assert np.array_equal(got.criterion_units, expected.criterion_units)
+    assert np.array_equal(got.retained, expected.retained)
+    assert np.array_equal(got.high_disagreement, expected.high_disagreement)
