@@ -525,7 +525,8 @@ def _packed_sums(
     for i, (word, s) in enumerate(zip(layout, word_sums, strict=True)):
         if trim is not None:
             w = out[:, i]
-            dropped = w[first_row] + w[last_row]
+            dropped = np.take(w, first_row, mode="clip")  # rows in range by construction
+            dropped += np.take(w, last_row, mode="clip")
             if i == len(layout) - 1:
                 dropped -= 2 * count_unit  # the count field is not a score
             s -= dropped if trim_all else np.where(trim, dropped, 0.0)
@@ -576,16 +577,19 @@ def _products_agree(
     scaled by 2**-128, before the expert code and row number are added) equals integer arithmetic on
     about ``samples`` evenly spaced rows. A thread that read subnormal scores as 0 would give 0 for
     every score of its share of the rows."""
-    rows = slice(0, None, max(units.shape[0] // samples, 1))
-    sample = units[rows]
+    n_words = len(layout)
+    packing = np.zeros((len(step_units), n_words + 1))  # steps to words and key: powers of two
     for i, word in enumerate(layout):
-        exact = np.zeros(sample.shape[0], dtype=np.int64)
         for c, shift, _ in word:
-            exact += (sample[:, c] // step_units[c]) << shift
-        if not np.array_equal(out[rows, i], exact):
-            return False
-    t = sample.sum(axis=1) << key_shift
-    return bool(np.array_equal(out[rows, -1] * _RESULT_SCALE, t))
+            packing[c, i] = float(1 << shift)
+    steps = np.array(step_units, dtype=np.float64)
+    packing[:, n_words] = steps * float(1 << key_shift)
+    packing[:, n_words] /= _RESULT_SCALE
+    rows = slice(0, None, max(units.shape[0] // samples, 1))
+    # scores converted to floats are whole multiples of their step, so every step count, power-of-two
+    # product and sum below is exact
+    exact = (units[rows] / steps) @ packing
+    return bool((out[rows] == exact).all())
 
 
 @lru_cache(maxsize=2)

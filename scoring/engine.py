@@ -621,7 +621,9 @@ def rank_arrays(
     else:
         agg = aggregate_reviews(rubric, review_app, review_expert, units, n_apps, max(n_experts, 1))
         f_units, missing, not_applicable = formula_units(rubric, figures, exact_figures)
-    total_units = agg.criterion_units.T.sum(axis=0) + f_units.T.sum(axis=0)
+    total_units = np.zeros(n_apps, dtype=np.int64)
+    for scores in (*agg.criterion_units.T, *f_units.T):  # one contiguous row per criterion
+        total_units += scores
 
     ranked_apps = np.flatnonzero(agg.ranked)
     tie_break = _tie_break_columns(rubric)

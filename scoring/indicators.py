@@ -232,32 +232,28 @@ def formula_units(
     decimals = rubric.decimals
     units = np.empty((len(criteria), n), dtype=np.int64)
     not_applicable = np.zeros((len(criteria), n), dtype=bool)
-    # the figures the formulas use, one contiguous row each, in one pass; fmax turns NaN (missing,
-    # counted 0) into 0
-    source = values.T if len(used) == n_indicators else values[:, used].T
-    figures = np.fmax(source, 0.0, out=np.empty((len(used), n)))
-
     for k, (criterion, (top, term_plans)) in enumerate(zip(criteria, plans, strict=True)):
         terms = []
-        for num_row, den_row, weight, curve in term_plans:
-            num = figures[num_row]
-            if den_row is None:
+        for num_col, den_col, weight, curve in term_plans:
+            # each figure straight from its column: a missing numerator (NaN) counts 0, and a missing or
+            # zero denominator makes the term not applicable
+            num = values[:, num_col]
+            if den_col is None:
                 applicable = None
-                x = num.copy()
+                x = np.fmax(num, 0.0)
             else:
-                den = figures[den_row]
-                applicable = den != 0
-                if applicable.all():
-                    x = num / den
-                else:
-                    x = num / np.where(applicable, den, 1.0)
+                den = values[:, den_col]
+                applicable = den > 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = np.divide(num, den)  # NaN or ∞ where not applicable; NaN where num is missing
+                np.fmax(x, 0.0, out=x)  # NaN → 0 (rows where the term does not apply are zeroed below)
             # single term: its weight is 1 wherever it applies, so the curve is scaled to points directly
             terms.append((weight, applicable, _curve_values(x, curve)))
         if len(terms) == 1:
             _, applicable, scaled = terms[0]
             if applicable is not None:
                 np.logical_not(applicable, out=not_applicable[k])
-                scaled *= applicable
+                np.copyto(scaled, 0.0, where=not_applicable[k])
         else:
             weighted = np.zeros(n)
             weight_sum = np.zeros(n)
@@ -488,20 +484,19 @@ def _exact_units_rows(
 def _float_plan(rubric: Rubric) -> tuple:
     """The float constants of every formula criterion, computed once per rubric: the indicator index,
     the indicators the formulas use (in column order), and per criterion its top (points in units of
-    ``10**-decimals``) and per term (numerator row, denominator row or None, weight, curve) with rows
-    counted among the used indicators and the curve as :func:`_curve_values` takes it."""
+    ``10**-decimals``) and per term (numerator column, denominator column or None, weight, curve) with
+    the curve as :func:`_curve_values` takes it."""
     index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
     criteria = rubric.formula_criteria
     used = sorted({index[k] for c in criteria for t in c.terms for k in (t.numerator, t.denominator) if k})
-    row_of = {j: i for i, j in enumerate(used)}
     plans = []
     for criterion in criteria:
         top = float(criterion.max) * 10.0**rubric.decimals
         scale = top if len(criterion.terms) == 1 else 1.0
         terms = []
         for term in criterion.terms:
-            den_row = None if term.denominator is None else row_of[index[term.denominator]]
-            terms.append((row_of[index[term.numerator]], den_row, float(term.weight), _curve_plan(term.curve, scale)))
+            den_col = None if term.denominator is None else index[term.denominator]
+            terms.append((index[term.numerator], den_col, float(term.weight), _curve_plan(term.curve, scale)))
         plans.append((top, tuple(terms)))
     return index, used, tuple(plans)
 

@@ -162,13 +162,12 @@ def competition_ranks(
         for column in keys.columns:
             sc = column[order]
             new_group[1:] |= sc[1:] != sc[:-1]
-    # each row's rank is the position of its group's first row (+1), looked up by the group's number
+    # each row's rank is the position of its group's first row (+1), repeated over the group
     first = np.flatnonzero(new_group)
+    sizes = np.diff(first, append=n)
     first += 1
-    group = np.cumsum(new_group)
-    group -= 1
     ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = first[group]
+    ranks[order] = np.repeat(first, sizes)
     return ranks, order
 
 
