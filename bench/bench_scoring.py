@@ -3,8 +3,8 @@
 A synthetic campaign: 20,000 applications, 500 experts, 7 reviews each, 6 expert + 3 formula criteria.
 Both sides start from the same in-memory data, built once outside the timing: the engine's array entry
 point ``scoring.engine.rank_arrays`` gets the review columns (application, expert, scores as a
-column-major integer array, which is how a DataFrame holds its integer columns); pandas gets a DataFrame
-of the same columns. Both apply rules 1–6 of DESIGN §8 (trimmed mean, half-up rounding of each
+column-major integer array, which is how a DataFrame holds its integer columns) and the figures (a
+column-major float array, likewise); pandas gets DataFrames of the same columns. Both apply rules 1–6 of DESIGN §8 (trimmed mean, half-up rounding of each
 criterion, formula criteria from the figures, competition ranking with tie-breaks and submission order)
 and must agree on every rank, total and criterion score. Then the engine runs again with 1,000 bootstrap
 replicates (rule 7).
@@ -195,7 +195,7 @@ def make_campaign(rubric, rng):
     perm = rng.permutation(app.size)
     # column-major, as a DataFrame holds its integer columns (one 2-D block, a row per column)
     app, expert, units = app[perm], expert[perm], np.asfortranarray(units[perm])
-    figures = np.empty((N_APPS, 6))
+    figures = np.empty((N_APPS, 6), order="F")  # column-major too, as a DataFrame holds its float columns
     figures[:, 0] = rng.integers(200, 20000, N_APPS)
     figures[:, 1] = np.floor(figures[:, 0] * rng.uniform(0, 0.15, N_APPS))
     figures[:, 3] = rng.integers(0, 300, N_APPS)

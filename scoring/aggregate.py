@@ -297,8 +297,7 @@ def aggregate_reviews(
     n = app.shape[0]
     expert = np.asarray(expert, dtype=np.int64)
     units = np.asarray(units, dtype=np.int64).reshape(n, n_crit)
-    max_units = [int(c.max.scaleb(places)) for c in criteria]
-    step_units = [int(c.step.scaleb(places)) for c in criteria]
+    max_units, step_units = rubric.expert_units
     max_steps = [m // s for m, s in zip(max_units, step_units, strict=True)]
     e_range = max(n_experts, 1)
     trimming = agg.method == "trimmed_mean"
@@ -438,67 +437,56 @@ def _packed_sums(
     t_bound = sum(max_units) + 1
     if n == 0 or n_crit == 0 or _bits(t_bound) + _bits(e_range) + row_bits > 53:
         return None
-    max_steps = [m // s for m, s in zip(max_units, step_units, strict=True)]
-    cap = _count_guess(tuple(max_steps), -(-n // max(n_applications, 1)))
+    max_steps = tuple(m // s for m, s in zip(max_units, step_units, strict=True))
+    cap = _count_guess(max_steps, -(-n // max(n_applications, 1)))
     if cap is None:
         return None
 
     read_in_place = max(max_units) < 2**52 and (
         subnormal_product_is_quick() if subnormal is None else subnormal
     )
+    key_shift = expert_bits + row_bits
 
-    def words_and_key(
-        layout: list[list[tuple[int, int, int]]],
-    ) -> tuple[np.ndarray, list[np.ndarray], float]:
+    def words_and_key(plan: _WordPlan) -> tuple[np.ndarray, list[np.ndarray], float]:
         """Each review's packed words (count field included) and their sums per application, with each
         review's rule 2 key in the last column of the first result, and the key's unit (a power of two:
         the key is an integer times it)."""
-        n_words = len(layout)
-        factors = np.zeros((n_crit, n_words + 1), order="F")
-        for i, word in enumerate(layout):
-            for c, shift, _ in word:
-                factors[c, i] = (1 << shift) / step_units[c]
-        factors[:, n_words] = float(1 << (expert_bits + row_bits))
+        n_words = len(plan.layout)
         out = np.empty((n, n_words + 1), order="F")
         words = out[:, :n_words]
         key_unit = 1.0
         if read_in_place and subnormals_honoured():
-            scaled = factors * _FACTOR_SCALE
             scores = units.view(np.float64)
             for start in range(0, n, BLOCK_ROWS):
-                np.matmul(scores[start : start + BLOCK_ROWS], scaled, out=out[start : start + BLOCK_ROWS])
+                np.matmul(scores[start : start + BLOCK_ROWS], plan.scaled, out=out[start : start + BLOCK_ROWS])
             words *= _RESULT_SCALE
             np.rint(words, out=words)
-            if _products_agree(units, out, layout, step_units, expert_bits + row_bits):
+            if _products_agree(units, out, plan):
                 key = out[:, n_words]
                 key += np.multiply(expert.view(np.float64), _FACTOR_SCALE * (1 << row_bits))
                 key += _row_numbers(n)
                 key_unit = 1.0 / _RESULT_SCALE
             else:
-                _converted_products(units, expert, factors, row_bits, out)
+                _converted_products(units, expert, plan.factors, row_bits, out)
         else:
-            _converted_products(units, expert, factors, row_bits, out)
-        words[:, -1] += float(1 << _word_width(layout[-1]))  # the count field
+            _converted_products(units, expert, plan.factors, row_bits, out)
+        words[:, -1] += plan.count_unit  # the count field
         sums = [np.bincount(app, weights=out[:, i], minlength=n_applications) for i in range(n_words)]
         return out, sums, key_unit
 
-    layout = pack_layout(max_steps, cap, word_bits(n_crit))
-    out, word_sums, key_unit = words_and_key(layout)
-    count_unit = float(1 << _word_width(layout[-1]))
-    counts_f = np.floor(word_sums[-1] / count_unit)
+    plan = _word_plan(max_steps, tuple(step_units), cap, key_shift)
+    assert plan is not None  # the guess fits by construction
+    out, word_sums, key_unit = words_and_key(plan)
+    counts_f = np.floor(word_sums[-1] / plan.count_unit)
     if counts_f.max() > cap:
         # some application has more reviews than the guess: size the fields for the true largest count
-        counts = np.bincount(app, minlength=n_applications)
-        most = int(counts.max())
-        layout = pack_layout(max_steps, most, word_bits(n_crit))
-        if any(_word_width(word) > word_bits(n_crit) for word in layout):
+        most = int(np.bincount(app, minlength=n_applications).max())
+        plan = _word_plan(max_steps, tuple(step_units), most, key_shift)
+        if plan is None:
             return None
-        if _word_width(layout[-1]) + (most + 1).bit_length() + 1 > 53:
-            return None
-        out, word_sums, key_unit = words_and_key(layout)
-        count_unit = float(1 << _word_width(layout[-1]))
-        counts_f = np.floor(word_sums[-1] / count_unit)
-    word_sums[-1] -= counts_f * count_unit
+        out, word_sums, key_unit = words_and_key(plan)
+        counts_f = np.floor(word_sums[-1] / plan.count_unit)
+    word_sums[-1] -= counts_f * plan.count_unit
     counts = counts_f.astype(np.int64)
     has = counts > 0
 
@@ -515,28 +503,91 @@ def _packed_sums(
     kmax = (kmax if every else np.where(has, kmax, 0.0)).astype(np.int64)
     row_mask = (1 << row_bits) - 1
     first_row, last_row = kmin & row_mask, kmax & row_mask
-    kmax >>= expert_bits + row_bits
-    kmin >>= expert_bits + row_bits
+    kmax >>= key_shift
+    kmin >>= key_shift
     spread = np.subtract(kmax, kmin, out=kmax)
 
     sums = np.empty((n_crit, n_applications), dtype=np.int64)
     trim = None if trim_min is None else counts >= trim_min
     trim_all = trim is not None and bool(trim.all())
-    for i, (word, s) in enumerate(zip(layout, word_sums, strict=True)):
+    last_word = len(plan.layout) - 1
+    for i, (s, (first, size, shifts, masks)) in enumerate(zip(word_sums, plan.unpack, strict=True)):
         if trim is not None:
             w = out[:, i]
             dropped = np.take(w, first_row, mode="clip")  # rows in range by construction
             dropped += np.take(w, last_row, mode="clip")
-            if i == len(layout) - 1:
-                dropped -= 2 * count_unit  # the count field is not a score
+            if i == last_word:
+                dropped -= 2 * plan.count_unit  # the count field is not a score
             s -= dropped if trim_all else np.where(trim, dropped, 0.0)
         # a word holds consecutive criteria (pack_layout fills words in order): unpack them together
+        np.right_shift(s.astype(np.int64), shifts, out=sums[first : first + size])
+        sums[first : first + size] &= masks
+    return counts, first_row, last_row, spread, sums
+
+
+@dataclass(frozen=True)
+class _WordPlan:
+    """The packed words of :func:`_packed_sums` for one rubric and largest review count.
+
+    Attributes
+    ----------
+    layout : list
+        :func:`pack_layout`: per word, (criterion, shift, width) of each field.
+    factors : ndarray, shape (n_criteria, n_words + 1)
+        Score to word (1/step · 2**shift) and, in the last column, score to the key's t field.
+    scaled : ndarray
+        ``factors`` · 2**946, for scores read in place as subnormals.
+    count_unit : float
+        The count field's unit (2**bits used by the last word).
+    unpack : tuple
+        Per word: its first criterion, its number of criteria, their shifts and masks (column vectors).
+    packing : ndarray, shape (n_criteria, n_words + 1)
+        Step counts to words and to the key (still times 2**-128), powers of two, for the sample check.
+    steps : ndarray of float
+        Each criterion's step in score units.
+    """
+
+    layout: list
+    factors: np.ndarray
+    scaled: np.ndarray
+    count_unit: float
+    unpack: tuple
+    packing: np.ndarray
+    steps: np.ndarray
+
+
+@lru_cache(maxsize=64)
+def _word_plan(
+    max_steps: tuple[int, ...], step_units: tuple[int, ...], count: int, key_shift: int
+) -> _WordPlan | None:
+    """The :class:`_WordPlan` for sums of up to ``count`` reviews, or None if they do not fit exact
+    floats (a field wider than a word, or no room left for the count field)."""
+    bits = word_bits(len(max_steps))
+    layout = pack_layout(list(max_steps), count, bits)
+    if any(_word_width(word) > bits for word in layout) or _word_width(layout[-1]) + (
+        count + 1
+    ).bit_length() + 1 > 53:
+        return None
+    n_words = len(layout)
+    factors = np.zeros((len(max_steps), n_words + 1), order="F")
+    packing = np.zeros((len(max_steps), n_words + 1))
+    unpack = []
+    for i, word in enumerate(layout):
+        for c, shift, _ in word:
+            factors[c, i] = (1 << shift) / step_units[c]
+            packing[c, i] = float(1 << shift)
         shifts = np.array([shift for _, shift, _ in word], dtype=np.int64)[:, np.newaxis]
         masks = np.array([(1 << width) - 1 for _, _, width in word], dtype=np.int64)[:, np.newaxis]
-        first = word[0][0]
-        np.right_shift(s.astype(np.int64), shifts, out=sums[first : first + len(word)])
-        sums[first : first + len(word)] &= masks
-    return counts, first_row, last_row, spread, sums
+        unpack.append((word[0][0], len(word), shifts, masks))
+    factors[:, n_words] = float(1 << key_shift)
+    steps = np.array(step_units, dtype=np.float64)
+    packing[:, n_words] = steps * float(1 << key_shift) / _RESULT_SCALE
+    scaled = factors * _FACTOR_SCALE
+    for array in (factors, packing, scaled, steps, *(a for u in unpack for a in u[2:])):
+        array.flags.writeable = False
+    return _WordPlan(
+        layout, factors, scaled, float(1 << _word_width(layout[-1])), tuple(unpack), packing, steps
+    )
 
 
 def _converted_products(
@@ -565,30 +616,15 @@ def _converted_products(
     np.rint(words, out=words)
 
 
-def _products_agree(
-    units: np.ndarray,
-    out: np.ndarray,
-    layout: list[list[tuple[int, int, int]]],
-    step_units: list[int],
-    key_shift: int,
-    samples: int = 256,
-) -> bool:
+def _products_agree(units: np.ndarray, out: np.ndarray, plan: _WordPlan, samples: int = 256) -> bool:
     """Whether the product of :func:`_packed_sums` read in place (words rounded and unscaled, key still
-    scaled by 2**-128, before the expert code and row number are added) equals integer arithmetic on
+    scaled by 2**-128, before the expert code and row number are added) equals exact arithmetic on
     about ``samples`` evenly spaced rows. A thread that read subnormal scores as 0 would give 0 for
     every score of its share of the rows."""
-    n_words = len(layout)
-    packing = np.zeros((len(step_units), n_words + 1))  # steps to words and key: powers of two
-    for i, word in enumerate(layout):
-        for c, shift, _ in word:
-            packing[c, i] = float(1 << shift)
-    steps = np.array(step_units, dtype=np.float64)
-    packing[:, n_words] = steps * float(1 << key_shift)
-    packing[:, n_words] /= _RESULT_SCALE
     rows = slice(0, None, max(units.shape[0] // samples, 1))
     # scores converted to floats are whole multiples of their step, so every step count, power-of-two
-    # product and sum below is exact
-    exact = (units[rows] / steps) @ packing
+    # product and sum here is exact
+    exact = (units[rows] / plan.steps) @ plan.packing
     return bool((out[rows] == exact).all())
 
 

@@ -597,7 +597,7 @@ def rank_arrays(
     units : ndarray of int64, shape (n_reviews, n_expert_criteria)
         Scores in units of ``10**-score_places(rubric)``.
     figures : ndarray of float, shape (n_applications, n_indicators)
-        Reported figures, NaN where missing.
+        Reported figures, NaN where missing. Column-major is fastest.
     submission : ndarray of int, shape (n_applications,)
         Dense submission order (0 earliest, equal times equal; see :func:`scoring.rank.submission_order`).
     n_experts : int
@@ -626,7 +626,7 @@ def rank_arrays(
         total_units += scores
 
     ranked_apps = np.flatnonzero(agg.ranked)
-    tie_break = _tie_break_columns(rubric)
+    tie_break = rubric.tie_break_positions
     # the total shifted to start at 0, so that the packed key is as narrow as possible (totals lie far
     # above 0); tie-break scores are taken as they are, from 0
     every = ranked_apps.size == n_apps  # every application ranked: no need to pick them out
@@ -667,7 +667,7 @@ def rank_arrays(
         boot = bootstrap_ranks(
             agg=agg,
             units=units,
-            max_units=[int(cr.max.scaleb(places)) for cr in rubric.expert_criteria],
+            max_units=list(rubric.expert_units[0]),
             method=agg_rule.method,
             trim_min_experts=agg_rule.trim_min_experts,
             places=places,
@@ -693,7 +693,7 @@ def _rank(
     places = score_places(rubric)
     n_apps = len(c.app_ids)
     formula_criteria = rubric.formula_criteria
-    values = np.full((n_apps, len(rubric.indicators)), np.nan)
+    values = np.full((n_apps, len(rubric.indicators)), np.nan, order="F")  # read by column
     for i, figs in enumerate(c.figures):
         for j, ind in enumerate(rubric.indicators):
             v = figs.get(ind.key)
@@ -807,12 +807,3 @@ def _panel(totals: np.ndarray, expert_ids: list[str]) -> tuple[tuple[Any, ...], 
 def _ceil_units(value: Decimal, decimals: int) -> int:
     scaled = value.scaleb(decimals)
     return int(scaled.to_integral_value(rounding=ROUND_CEILING))
-
-
-def _tie_break_columns(rubric: Rubric) -> list[tuple[str, int]]:
-    expert_pos = {c.key: i for i, c in enumerate(rubric.expert_criteria)}
-    formula_pos = {c.key: i for i, c in enumerate(rubric.formula_criteria)}
-    return [
-        ("expert", expert_pos[k]) if k in expert_pos else ("formula", formula_pos[k])
-        for k in rubric.aggregation.tie_break
-    ]

@@ -213,7 +213,7 @@ def formula_units(
     ----------
     rubric : Rubric
     values : ndarray of float, shape (n_applications, n_indicators)
-        Figures (>= 0) in rubric indicator order; NaN where missing.
+        Figures (>= 0) in rubric indicator order; NaN where missing. Column-major is fastest.
     exact_rows : list of dict, optional
         The exact figures per application, used to recompute values that float arithmetic cannot round
         with certainty. Without it the float figures are converted by their shortest repr.
@@ -229,10 +229,9 @@ def formula_units(
     criteria = rubric.formula_criteria
     n, n_indicators = values.shape
     index, used, plans = _float_plan(rubric)
-    decimals = rubric.decimals
     units = np.empty((len(criteria), n), dtype=np.int64)
     not_applicable = np.zeros((len(criteria), n), dtype=bool)
-    for k, (criterion, (top, term_plans)) in enumerate(zip(criteria, plans, strict=True)):
+    for k, (top, term_plans, exact_plan, keys) in enumerate(plans):
         terms = []
         for num_col, den_col, weight, curve in term_plans:
             # each figure straight from its column: a missing numerator (NaN) counts 0, and a missing or
@@ -278,11 +277,8 @@ def formula_units(
         np.abs(scaled, out=scaled)
         rows = np.flatnonzero(scaled > 0.5 - (1e-6 + 1e-11 * top))
         if rows.size:
-            keys = ({t.numerator for t in criterion.terms} | {t.denominator for t in criterion.terms}) - {
-                None
-            }
             ratios = {key: _row_ratios(values[rows, index[key]], rows, key, exact_rows) for key in keys}
-            units[k, rows] = _exact_units_rows(_segment_plan(criterion, decimals), ratios, rows.size)
+            units[k, rows] = _exact_units_rows(exact_plan, ratios, rows.size)
     missing = np.isnan(values)
     unused = np.ones(n_indicators, dtype=bool)
     unused[used] = False
@@ -374,9 +370,11 @@ def _row_ratios(
     size = rows.shape[0]
     if exact_rows is None:
         present = ~np.isnan(values)
+        filled = np.where(present, values, 0.0)  # figures are >= 0
+        if (np.floor(filled) == filled).all() and filled.max(initial=0.0) < 2**53:
+            # whole numbers (or missing): no conversion of each value
+            return filled.astype(np.int64), np.ones(size, dtype=np.int64)
         whole = present & (np.floor(values) == values) & (np.abs(values) < 2**53)
-        if np.array_equal(whole, present):  # whole numbers (or missing): no conversion of each value
-            return np.where(whole, values, 0.0).astype(np.int64), np.ones(size, dtype=np.int64)
     num = np.zeros(size, dtype=object)
     den = np.ones(size, dtype=object)
     if exact_rows is not None:
@@ -394,9 +392,12 @@ def _segment_plan(criterion: Criterion, decimals: int) -> tuple:
     """Each term of a formula criterion as exact integers, for :func:`_exact_units_rows`.
 
     Per term: the numerator and denominator keys, the weight as an integer (all weights over their
-    common denominator), the curve's x values as (numerator, denominator) pairs, and for every
-    region of x — at or below the first point, each segment, above the last point — the criterion's
-    points in units of ``10**-decimals`` as ``A + B·x``, with A and B as reduced integer ratios.
+    common denominator), the curve's x values as (numerator, denominator) pairs, for every region of
+    x — at or below the first point, each segment, above the last point — the criterion's points in
+    units of ``10**-decimals`` as ``A + B·x``, with A and B as reduced integer ratios, and the constants
+    of the bound :func:`_exact_units_rows` puts on its intermediate values: the largest magnitude of
+    any constant; the largest x denominator and x numerator; and over the regions the largest
+    |A numerator| · B denominator, |B numerator| · A denominator and A denominator · B denominator.
     """
     scale = Fraction(criterion.max) * 10**decimals
     weights = [Fraction(t.weight) for t in criterion.terms]
@@ -409,15 +410,18 @@ def _segment_plan(criterion: Criterion, decimals: int) -> tuple:
             slope = (y1 - y0) / (x1 - x0)
             regions.append(((y0 - slope * x0) * scale, slope * scale))
         regions.append((pts[-1][1] * scale, Fraction(0)))
-        terms.append(
-            (
-                term.numerator,
-                term.denominator,
-                int(w * common),
-                tuple((x.numerator, x.denominator) for x, _ in pts),
-                tuple((a.numerator, a.denominator, b.numerator, b.denominator) for a, b in regions),
-            )
+        weight = int(w * common)
+        points = tuple((x.numerator, x.denominator) for x, _ in pts)
+        ratios = tuple((a.numerator, a.denominator, b.numerator, b.denominator) for a, b in regions)
+        bounds = (
+            max(weight, *(abs(v) for point in points for v in point), *(abs(v) for r in ratios for v in r)),
+            max(xd for _, xd in points),
+            max(abs(xn) for xn, _ in points),
+            max(abs(an) * bd for an, _, _, bd in ratios),
+            max(abs(bn) * ad for _, ad, bn, _ in ratios),
+            max(ad * bd for _, ad, _, bd in ratios),
         )
+        terms.append((term.numerator, term.denominator, weight, points, ratios, bounds))
     return tuple(terms)
 
 
@@ -443,14 +447,13 @@ def _exact_units_rows(
     # bound |every intermediate| (all magnitudes, Python integers) to choose int64 or Python integers
     limit = 1
     p_bound, q_bound, w_bound = 0, 1, 0
-    for (_, _, weight, points, regions), (big_n, big_d, _) in zip(plan, ratios_of, strict=True):
-        n_max, d_max = int(np.max(np.abs(big_n))), int(np.max(big_d))
-        limit = max(limit, weight, *(abs(v) for point in points for v in point))
-        limit = max(limit, *(abs(v) for region in regions for v in region))
-        for xn, xd in points:
-            limit = max(limit, n_max * xd + abs(xn) * d_max)
-        p_term = max(abs(an) * bd * d_max + abs(bn) * ad * n_max for an, ad, bn, bd in regions) * weight
-        q_term = max(ad * bd for _, ad, _, bd in regions) * d_max
+    for (_, _, weight, _, _, bounds), (big_n, big_d, _) in zip(plan, ratios_of, strict=True):
+        constants, x_den, x_num, a_b, b_a, a_den_b_den = bounds
+        n_max, d_max = int(np.abs(big_n).max()), int(big_d.max())
+        # N · x_d and x_n · D (the region tests) below; each region's p and q below the products
+        limit = max(limit, constants, n_max * x_den + x_num * d_max)
+        p_term = (a_b * d_max + b_a * n_max) * max(weight, 1)  # weight 0: the products still count
+        q_term = a_den_b_den * d_max
         p_bound, q_bound = p_bound * q_term + p_term * q_bound, q_bound * q_term
         w_bound += weight
     limit = max(limit, 2 * p_bound + q_bound * w_bound)
@@ -459,7 +462,7 @@ def _exact_units_rows(
     p = np.zeros(size, dtype=kind)  # sum of weight · points, as p / q
     q = np.ones(size, dtype=kind)
     w_sum = np.zeros(size, dtype=kind)  # applicable weights, over the common denominator
-    for (_, _, weight, points, regions), (big_n, big_d, applies) in zip(plan, ratios_of, strict=True):
+    for (_, _, weight, points, regions, _), (big_n, big_d, applies) in zip(plan, ratios_of, strict=True):
         big_n, big_d = big_n.astype(kind), big_d.astype(kind)
         region = np.zeros(size, dtype=np.int64)
         for xn, xd in points:
@@ -484,8 +487,9 @@ def _exact_units_rows(
 def _float_plan(rubric: Rubric) -> tuple:
     """The float constants of every formula criterion, computed once per rubric: the indicator index,
     the indicators the formulas use (in column order), and per criterion its top (points in units of
-    ``10**-decimals``) and per term (numerator column, denominator column or None, weight, curve) with
-    the curve as :func:`_curve_values` takes it."""
+    ``10**-decimals``), per term (numerator column, denominator column or None, weight, curve) with
+    the curve as :func:`_curve_values` takes it, its :func:`_segment_plan` and the indicator keys it
+    uses."""
     index = {ind.key: j for j, ind in enumerate(rubric.indicators)}
     criteria = rubric.formula_criteria
     used = sorted({index[k] for c in criteria for t in c.terms for k in (t.numerator, t.denominator) if k})
@@ -497,7 +501,8 @@ def _float_plan(rubric: Rubric) -> tuple:
         for term in criterion.terms:
             den_col = None if term.denominator is None else index[term.denominator]
             terms.append((index[term.numerator], den_col, float(term.weight), _curve_plan(term.curve, scale)))
-        plans.append((top, tuple(terms)))
+        keys = tuple(sorted({k for t in criterion.terms for k in (t.numerator, t.denominator) if k}))
+        plans.append((top, tuple(terms), _segment_plan(criterion, rubric.decimals), keys))
     return index, used, tuple(plans)
 
 

@@ -164,7 +164,9 @@ def competition_ranks(
             new_group[1:] |= sc[1:] != sc[:-1]
     # each row's rank is the position of its group's first row (+1), repeated over the group
     first = np.flatnonzero(new_group)
-    sizes = np.diff(first, append=n)
+    sizes = np.empty_like(first)
+    np.subtract(first[1:], first[:-1], out=sizes[:-1])
+    sizes[-1] = n - first[-1]
     first += 1
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = np.repeat(first, sizes)

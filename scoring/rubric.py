@@ -165,6 +165,26 @@ class Rubric:
                 places = max(places, -exponent)
         return places
 
+    @cached_property
+    def expert_units(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Each expert criterion's maximum and step in units of ``10**-score_places`` (exact integers)."""
+        places = self.score_places
+        return (
+            tuple(int(c.max.scaleb(places)) for c in self.expert_criteria),
+            tuple(int(c.step.scaleb(places)) for c in self.expert_criteria),
+        )
+
+    @cached_property
+    def tie_break_positions(self) -> tuple[tuple[str, int], ...]:
+        """Each tie-break criterion as ("expert", i) or ("formula", i): its position among the expert or
+        the formula criteria."""
+        expert_pos = {c.key: i for i, c in enumerate(self.expert_criteria)}
+        formula_pos = {c.key: i for i, c in enumerate(self.formula_criteria)}
+        return tuple(
+            ("expert", expert_pos[k]) if k in expert_pos else ("formula", formula_pos[k])
+            for k in self.aggregation.tie_break
+        )
+
     def criterion(self, key: str) -> Criterion:
         """The criterion called ``key``; ``KeyError`` if there is none."""
         for c in self.criteria:

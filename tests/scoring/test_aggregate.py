@@ -21,6 +21,7 @@ from scoring.aggregate import (
     _packed_sums,
     _products_agree,
     _round_step_means,
+    _word_plan,
     aggregate_reviews,
     pack_layout,
     round_mean_units,
@@ -243,14 +244,9 @@ def test_packed_path_over_several_blocks_matches_integer_path(method):
     _assert_packed_matches_integer_path(rubric, app, expert, units, n_apps, 60, counts)
 
 
-def _product_in_place(units, layout, step_units, key_shift):
+def _product_in_place(units, plan):
     """The product of the packed path as it reads the scores in place (before the check of a sample)."""
-    factors = np.zeros((units.shape[1], len(layout) + 1), order="F")
-    for i, word in enumerate(layout):
-        for c, shift, _ in word:
-            factors[c, i] = (1 << shift) / step_units[c]
-    factors[:, -1] = float(1 << key_shift)
-    out = np.matmul(units.view(np.float64), factors * _FACTOR_SCALE)
+    out = np.matmul(units.view(np.float64), plan.factors * _FACTOR_SCALE)
     out[:, :-1] *= _RESULT_SCALE
     np.rint(out[:, :-1], out=out[:, :-1])
     return out
@@ -258,12 +254,14 @@ def _product_in_place(units, layout, step_units, key_shift):
 
 def test_scores_read_in_place_as_subnormals_give_the_exact_packed_integers():
     rng = np.random.default_rng(5)
-    step_units, max_steps = [25, 30, 100, 5], [399, 100, 700, 30]
-    units = np.asfortranarray(np.stack([s * rng.integers(0, m + 1, 5000) for s, m in zip(step_units, max_steps, strict=True)], 1))
-    layout = pack_layout(max_steps, 9, 48)
-    out = _product_in_place(units, layout, step_units, 20)
-    assert _products_agree(units, out, layout, step_units, 20, samples=5000)  # every row checked
-    exact = [sum((units[:, c] // step_units[c]) << shift for c, shift, _ in word) for word in layout]
+    step_units, max_steps = (25, 30, 100, 5), (399, 100, 700, 30)
+    units = np.asfortranarray(
+        np.stack([s * rng.integers(0, m + 1, 5000) for s, m in zip(step_units, max_steps, strict=True)], 1)
+    )
+    plan = _word_plan(max_steps, step_units, 9, 20)
+    out = _product_in_place(units, plan)
+    assert _products_agree(units, out, plan, samples=5000)  # every row checked
+    exact = [sum((units[:, c] // step_units[c]) << shift for c, shift, _ in word) for word in plan.layout]
     for i, word in enumerate(exact):
         assert np.array_equal(out[:, i], word)
     assert np.array_equal(out[:, -1] * _RESULT_SCALE, units.sum(axis=1) << 20)
@@ -271,17 +269,19 @@ def test_scores_read_in_place_as_subnormals_give_the_exact_packed_integers():
 
 def test_a_product_that_read_scores_as_zero_is_caught_by_the_sample():
     # a thread in "denormals are zero" mode reads every score of its rows as 0; the sample of rows
-    # compared with integer arithmetic sees it, in the words or in the key alone
+    # compared with exact arithmetic sees it, in the words or in the key alone
     rng = np.random.default_rng(6)
-    step_units, max_steps = [5, 5, 10], [30, 20, 10]
-    units = np.asfortranarray(np.stack([s * rng.integers(1, m + 1, 40000) for s, m in zip(step_units, max_steps, strict=True)], 1))
-    layout = pack_layout(max_steps, 12, 48)
-    good = _product_in_place(units, layout, step_units, 27)
-    assert _products_agree(units, good, layout, step_units, 27)
+    step_units, max_steps = (5, 5, 10), (30, 20, 10)
+    units = np.asfortranarray(
+        np.stack([s * rng.integers(1, m + 1, 40000) for s, m in zip(step_units, max_steps, strict=True)], 1)
+    )
+    plan = _word_plan(max_steps, step_units, 12, 27)
+    good = _product_in_place(units, plan)
+    assert _products_agree(units, good, plan)
     for rows, columns in ((slice(20000, None), slice(None)), (slice(None, 20000), slice(-1, None))):
         bad = good.copy()
         bad[rows, columns] = 0.0
-        assert not _products_agree(units, bad, layout, step_units, 27)
+        assert not _products_agree(units, bad, plan)
 
 
 def _mxcsr_env(libm, daz):
