@@ -417,12 +417,13 @@ def _packed_sums(
       the expert code and the row number, is converted into a column-major float64 buffer that stays in
       the cache; or the int64 scores are read in place as float64: a score x below 2**52 reads as the
       subnormal x · 2**-1074, exactly, and with factors scaled by 2**946 every product is the same
-      correctly rounded value as after the conversion, times 2**-128 (no product is subnormal, since
-      every factor is at least 2**52). That skips the conversion pass. The expert code and the row
-      number are then added to the key afterwards. IEEE 754 makes this exact, but a thread in the
-      "denormals are zero" mode would read every score as 0: the calling thread is checked first, and
-      the product of a sample of rows is checked against integer arithmetic afterwards (for threads the
-      matrix product may use); either failing, the scores are converted as in the first way.
+      correctly rounded value as after the conversion, times 2**-128 (no product of a non-zero score is
+      subnormal, since every factor is at least 2**946 / step > 2**52). That skips the conversion
+      pass. The expert code and the row number are then added to the key afterwards. IEEE 754 makes
+      this exact, but a thread in the "denormals are zero" mode would read every score as 0: the
+      calling thread is checked first, and the product of a sample of rows is compared with exact
+      arithmetic on the converted scores afterwards (for any other thread the matrix product may use);
+      either failing, the scores are converted as in the first way.
     * The fields are sized for a guessed largest number of reviews per application (the mean rounded up,
       and as many more as fit the same words). An application with more reviews would overflow into the
       count field, which then reads more than the guess: that is checked, and the words are rebuilt for
@@ -454,22 +455,11 @@ def _packed_sums(
         n_words = len(plan.layout)
         out = np.empty((n, n_words + 1), order="F")
         words = out[:, :n_words]
-        key_unit = 1.0
-        if read_in_place and subnormals_honoured():
-            scores = units.view(np.float64)
-            for start in range(0, n, BLOCK_ROWS):
-                np.matmul(scores[start : start + BLOCK_ROWS], plan.scaled, out=out[start : start + BLOCK_ROWS])
-            words *= _RESULT_SCALE
-            np.rint(words, out=words)
-            if _products_agree(units, out, plan):
-                key = out[:, n_words]
-                key += np.multiply(expert.view(np.float64), _FACTOR_SCALE * (1 << row_bits))
-                key += _row_numbers(n)
-                key_unit = 1.0 / _RESULT_SCALE
-            else:
-                _converted_products(units, expert, plan.factors, row_bits, out)
+        if read_in_place and subnormals_honoured() and _in_place_products(units, expert, plan, row_bits, out):
+            key_unit = 1.0 / _RESULT_SCALE
         else:
             _converted_products(units, expert, plan.factors, row_bits, out)
+            key_unit = 1.0
         words[:, -1] += plan.count_unit  # the count field
         sums = [np.bincount(app, weights=out[:, i], minlength=n_applications) for i in range(n_words)]
         return out, sums, key_unit
@@ -588,6 +578,30 @@ def _word_plan(
     return _WordPlan(
         layout, factors, scaled, float(1 << _word_width(layout[-1])), tuple(unpack), packing, steps
     )
+
+
+def _in_place_products(
+    units: np.ndarray, expert: np.ndarray, plan: _WordPlan, row_bits: int, out: np.ndarray
+) -> bool:
+    """The product of :func:`_packed_sums` with the int64 scores read in place as subnormal floats.
+
+    Fills ``out`` with the rounded words and the key times 2**-128, and returns True; returns False
+    (``out`` is then to be filled again) when a sample of rows disagrees with exact arithmetic, as it
+    does where subnormals are read as 0."""
+    n = units.shape[0]
+    n_words = len(plan.layout)
+    scores = units.view(np.float64)
+    for start in range(0, n, BLOCK_ROWS):
+        np.matmul(scores[start : start + BLOCK_ROWS], plan.scaled, out=out[start : start + BLOCK_ROWS])
+    words = out[:, :n_words]
+    words *= _RESULT_SCALE
+    np.rint(words, out=words)
+    if not _products_agree(units, out, plan):
+        return False
+    key = out[:, n_words]
+    key += np.multiply(expert.view(np.float64), _FACTOR_SCALE * (1 << row_bits))
+    key += _row_numbers(n)
+    return True
 
 
 def _converted_products(

@@ -452,7 +452,7 @@ def _exact_units_rows(
         n_max, d_max = int(np.abs(big_n).max()), int(big_d.max())
         # N · x_d and x_n · D (the region tests) below; each region's p and q below the products
         limit = max(limit, constants, n_max * x_den + x_num * d_max)
-        p_term = (a_b * d_max + b_a * n_max) * max(weight, 1)  # weight 0: the products still count
+        p_term = (a_b * d_max + b_a * n_max) * weight
         q_term = a_den_b_den * d_max
         p_bound, q_bound = p_bound * q_term + p_term * q_bound, q_bound * q_term
         w_bound += weight

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from scoring.aggregate import (
     _FACTOR_SCALE,
     _RESULT_SCALE,
+    _converted_products,
     _count_guess,
+    _in_place_products,
     _packed_sums,
     _products_agree,
     _round_step_means,
@@ -293,10 +295,43 @@ def _mxcsr_env(libm, daz):
     return ctypes.create_string_buffer(env.raw[:28] + mxcsr.to_bytes(4, "little"), 32)
 
 
-@pytest.mark.skipif(
+_X86_GLIBC = pytest.mark.skipif(
     platform.machine() not in ("x86_64", "AMD64") or platform.libc_ver()[0] != "glibc",
     reason="sets the SSE control register through glibc's fesetenv",
 )
+
+
+@_X86_GLIBC
+def test_the_sample_check_rejects_a_product_that_read_the_scores_as_zero():
+    # the product itself run in "denormals are zero" mode (on this thread: blocks this small stay on
+    # the calling thread): every score reads as 0, and the sample of rows says so
+    rng = np.random.default_rng(9)
+    step_units, max_steps = (5, 10, 25), (40, 10, 8)
+    n = 30000
+    units = np.asfortranarray(
+        np.stack([s * rng.integers(0, m + 1, n) for s, m in zip(step_units, max_steps, strict=True)], 1)
+    )
+    expert = rng.integers(0, 60, n)
+    row_bits, key_shift = 15, 21
+    plan = _word_plan(max_steps, step_units, 9, key_shift)
+    converted = np.empty((n, len(plan.layout) + 1), order="F")
+    _converted_products(units, expert, plan.factors, row_bits, converted)
+    out = np.empty_like(converted)
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    saved = ctypes.create_string_buffer(32)
+    assert libm.fegetenv(saved) == 0
+    assert libm.fesetenv(_mxcsr_env(libm, daz=True)) == 0
+    try:
+        flushed = _in_place_products(units, expert, plan, row_bits, out)
+    finally:
+        libm.fesetenv(saved)
+    assert not flushed
+    assert _in_place_products(units, expert, plan, row_bits, out)
+    out[:, -1] *= _RESULT_SCALE
+    assert np.array_equal(out, converted)
+
+
+@_X86_GLIBC
 def test_denormals_are_zero_mode_falls_back_to_converted_scores():
     rubric = make_rubric(
         method="trimmed_mean",
