@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import math
@@ -221,7 +222,7 @@ def test_packed_path_with_many_criteria_and_odd_steps_matches_integer_path(metho
 
 @pytest.mark.parametrize("method", ["mean", "trimmed_mean"])
 def test_packed_path_over_several_blocks_matches_integer_path(method):
-    # more review rows than two blocks of the float copy, with a part block at the end; scores on
+    # more review rows than two blocks of the product, with a part block at the end; scores on
     # few steps, so that reviewer totals tie often and rule 2's expert order decides across blocks
     from scoring.aggregate import BLOCK_ROWS
 
@@ -286,13 +287,19 @@ def test_a_product_that_read_scores_as_zero_is_caught_by_the_sample():
         assert not _products_agree(units, bad, plan)
 
 
-def _mxcsr_env(libm, daz):
-    """A floating-point environment (glibc, x86-64) with the SSE "denormals are zero" bit set or not."""
-    env = ctypes.create_string_buffer(32)  # fenv_t; MXCSR is its last 4 bytes
-    assert libm.fegetenv(env) == 0
-    mxcsr = int.from_bytes(env.raw[28:32], "little")
-    mxcsr = mxcsr | 0x40 if daz else mxcsr & ~0x40
-    return ctypes.create_string_buffer(env.raw[:28] + mxcsr.to_bytes(4, "little"), 32)
+@contextlib.contextmanager
+def _denormals_are_zero():
+    """This thread in the SSE "denormals are zero" mode (glibc, x86-64), restored on leaving."""
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    saved = ctypes.create_string_buffer(32)  # fenv_t; MXCSR is its last 4 bytes
+    assert libm.fegetenv(saved) == 0
+    mxcsr = int.from_bytes(saved.raw[28:32], "little") | 0x40
+    assert libm.fesetenv(ctypes.create_string_buffer(saved.raw[:28] + mxcsr.to_bytes(4, "little"), 32)) == 0
+    try:
+        yield
+    finally:
+        libm.fesetenv(saved)
+    assert subnormals_honoured()
 
 
 _X86_GLIBC = pytest.mark.skipif(
@@ -317,14 +324,8 @@ def test_the_sample_check_rejects_a_product_that_read_the_scores_as_zero():
     converted = np.empty((n, len(plan.layout) + 1), order="F")
     _converted_products(units, expert, plan.factors, row_bits, converted)
     out = np.empty_like(converted)
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
-    saved = ctypes.create_string_buffer(32)
-    assert libm.fegetenv(saved) == 0
-    assert libm.fesetenv(_mxcsr_env(libm, daz=True)) == 0
-    try:
+    with _denormals_are_zero():
         flushed = _in_place_products(units, expert, plan, row_bits, out)
-    finally:
-        libm.fesetenv(saved)
     assert not flushed
     assert _in_place_products(units, expert, plan, row_bits, out)
     out[:, -1] *= _RESULT_SCALE
@@ -348,16 +349,9 @@ def test_denormals_are_zero_mode_falls_back_to_converted_scores():
         np.stack([50 * rng.integers(0, 21, app.size), 100 * rng.integers(0, 6, app.size), 25 * rng.integers(0, 81, app.size)], 1)
     )
     expected = aggregate_reviews(rubric, app, expert, units, n_apps, 30, subnormal=False)
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
-    saved = ctypes.create_string_buffer(32)
-    assert libm.fegetenv(saved) == 0
-    assert libm.fesetenv(_mxcsr_env(libm, daz=True)) == 0
-    try:
+    with _denormals_are_zero():
         assert not subnormals_honoured()
         got = aggregate_reviews(rubric, app, expert, units, n_apps, 30, subnormal=True)
-    finally:
-        libm.fesetenv(saved)
-    assert subnormals_honoured()
     assert np.array_equal(got.criterion_units, expected.criterion_units)
     assert np.array_equal(got.retained, expected.retained)
     assert np.array_equal(got.high_disagreement, expected.high_disagreement)
